@@ -1,0 +1,230 @@
+"""Typed settings: defaults < config/satupintu.toml < --config FILE < SATUPINTU_* environment."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date, time
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DEFAULT_CONFIG_FILE = PACKAGE_DIR / "satupintu.toml"
+DEFAULT_ROUTING_FILE = PACKAGE_DIR / "routing.toml"
+ENV_PREFIX = "SATUPINTU_"
+CONFIG_FILE_ENV = "SATUPINTU_CONFIG"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the key and the problem."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class HttpSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    """Largest request body accepted (attachments included); larger gets 413."""
+
+
+class OfficeSettings(_Section):
+    """The unit's office hours and calendar; deadlines fall at closing time."""
+
+    opens: time = time(7, 30)
+    closes: time = time(16, 0)
+    count_cuti_bersama: bool = True
+    extra_holidays: list[date] = Field(default_factory=list)
+    extra_workdays: list[date] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _opens_before_closes(self) -> OfficeSettings:
+        if self.opens >= self.closes:
+            raise ValueError("opens must be earlier than closes")
+        return self
+
+
+class SlaSettings(_Section):
+    first_response_days: int = Field(default=2, ge=1)
+    resolution_days: int = Field(default=5, ge=1)
+
+
+class TrackingSettings(_Section):
+    prefix: str = Field(default="ULT", pattern=r"^[A-Z]{1,6}$")
+
+
+class PipelineSettings(_Section):
+    batch_size: int = Field(default=200, ge=1, le=5000)
+    """Most work items one stage handles in one transaction."""
+    sweep_interval_seconds: float = Field(default=5.0, gt=0)
+    stale_after_seconds: float = Field(default=30.0, gt=0)
+    """Work waiting longer than this in a state is published again."""
+    max_attempts: int = Field(default=5, ge=1)
+    """Attempts before a message that keeps failing is parked as dead."""
+    queue_prefix: str = Field(default="satupintu", pattern=r"^[a-z0-9_.-]+$")
+
+
+class SmtpSettings(_Section):
+    """Outgoing mail for receipts; absent until the email channel is configured."""
+
+    host: str
+    port: int = Field(default=25, ge=1, le=65535)
+    sender: str
+    username: str | None = None
+    password: SecretStr | None = None
+    starttls: bool = False
+
+
+class LogSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["auto", "json", "console"] = "auto"
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. Switching databases or brokers is only a URL."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    data_dir: Path = Path("./var")
+    database_url: str = ""
+    """Empty means SQLite at <data_dir>/satupintu.db."""
+    broker_url: str = "memory://"
+    timezone: str = "Asia/Makassar"
+    routing_file: Path = DEFAULT_ROUTING_FILE
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    office: OfficeSettings = Field(default_factory=OfficeSettings)
+    sla: SlaSettings = Field(default_factory=SlaSettings)
+    tracking: TrackingSettings = Field(default_factory=TrackingSettings)
+    pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
+    smtp: SmtpSettings | None = None
+    log: LogSettings = Field(default_factory=LogSettings)
+    connectors: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """One section per channel, validated by that connector's own config model."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("broker_url")
+    @classmethod
+    def _known_transport(cls, value: str) -> str:
+        scheme = value.split("://", 1)[0]
+        if scheme not in {"memory", "filesystem", "amqp", "pyamqp"}:
+            raise ValueError("must start with memory://, filesystem:// or amqp://")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if value and not re.match(r"^(sqlite|postgresql(\+psycopg)?)://", value):
+            raise ValueError("must start with sqlite:// or postgresql://")
+        return value
+
+    @model_validator(mode="after")
+    def _default_database(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'satupintu.db'}"
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings, turning any validation problem into one readable ConfigError.
+
+    Later sources win: the packaged defaults file, then ``config_file`` (or the file named by
+    SATUPINTU_CONFIG), then SATUPINTU_* environment variables, then ``overrides``.
+    """
+    files = [DEFAULT_CONFIG_FILE]
+    named = config_file or (Path(os.environ[CONFIG_FILE_ENV]) if os.environ.get(CONFIG_FILE_ENV) else None)
+    if named is not None:
+        if not named.is_file():
+            raise ConfigError(f"config file {named}: not found")
+        files.append(named)
+
+    class _Loaded(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            tomls = [TomlConfigSettingsSource(settings_cls, toml_file=f) for f in reversed(files)]
+            return (init_settings, env_settings, *tomls)
+
+    try:
+        return _Loaded(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None
+    except ValueError as exc:  # malformed TOML
+        raise ConfigError(f"config file: {exc}") from None
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"]) or "(root)"
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown setting"
+        lines.append(f"{key}: {message}")
+    return "invalid configuration: " + "; ".join(lines)
+
+
+_URL_PASSWORD = re.compile(r"(?P<scheme>[a-z+]+://[^:/@]*:)(?P<password>[^@]+)@")
+
+
+def mask_url(url: str) -> str:
+    """Hide the password part of a URL."""
+    return _URL_PASSWORD.sub(r"\g<scheme>****@", url)
+
+
+def effective_config(settings: Settings) -> dict[str, Any]:
+    """The settings as plain data with every secret masked, for `config show`."""
+    data = settings.model_dump(mode="json")
+    data["database_url"] = mask_url(settings.database_url)
+    data["broker_url"] = mask_url(settings.broker_url)
+    return _mask_secrets(data)
+
+
+_SECRET_KEY = re.compile(r"(secret|token|password|api_key|app_secret)", re.IGNORECASE)
+
+
+def _mask_secrets(value: Any, key: str = "") -> Any:
+    if isinstance(value, dict):
+        return {k: _mask_secrets(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask_secrets(v, key) for v in value]
+    if value and _SECRET_KEY.search(key):
+        return "**********"
+    return value

@@ -1,0 +1,223 @@
+"""The composition root: builds the parts from the settings and runs the chosen components.
+
+``satupintu run`` runs every component in one process; ``satupintu worker <name>`` runs one.
+Stage consumers run in their own threads (kombu and the database sessions are synchronous);
+the HTTP server runs on the asyncio loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import Engine
+
+from config.routing import RoutingConfig, load_routing
+from config.settings import Settings
+from connectors.base import Connector, ConnectorContext
+from connectors.registry import load_enabled
+from normalizer.stage import NormalizeStage
+from pipeline.consumer import StageConsumer
+from pipeline.delivery import DeliveryStage
+from pipeline.http import Health, build_app
+from pipeline.ingest import Ingestor
+from pipeline.mailer import SmtpMailer
+from pipeline.queues import Publisher, Topology
+from pipeline.sweeper import Sweeper
+from storage.blobs import BlobStore
+from storage.db import create_db_engine
+from storage.migrate import upgrade
+from storage.units import sync_units
+from triage.calendar import WorkingCalendar
+from triage.stage import TriagePolicy, TriageStage
+
+logger = logging.getLogger(__name__)
+
+COMPONENTS = ("http", "normalizer", "triage", "deliver", "sweeper")
+SHUTDOWN_GRACE_SECONDS = 10.0
+
+
+@dataclass(slots=True)
+class Parts:
+    """What every component is built from."""
+
+    settings: Settings
+    engine: Engine
+    topology: Topology
+    routing: RoutingConfig
+    channels: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Parts:
+        parts = cls(
+            settings=settings,
+            engine=create_db_engine(settings.database_url),
+            topology=Topology(settings.broker_url, settings.pipeline.queue_prefix, settings.data_dir),
+            routing=load_routing(settings.routing_file),
+        )
+        parts.channels = sorted(parts.connectors())
+        return parts
+
+    def connectors(self) -> dict[str, Connector[Any]]:
+        """A fresh set of enabled connectors (each event loop gets its own clients)."""
+        mailer = SmtpMailer(self.settings.smtp) if self.settings.smtp else None
+        return load_enabled(self.settings.connectors, ConnectorContext(mailer=mailer))
+
+    def publisher(self) -> Publisher:
+        return Publisher(self.topology, self.channels)
+
+    def calendar(self) -> WorkingCalendar:
+        office = self.settings.office
+        return WorkingCalendar(
+            self.settings.zone,
+            office.closes,
+            count_cuti_bersama=office.count_cuti_bersama,
+            extra_holidays=office.extra_holidays,
+            extra_workdays=office.extra_workdays,
+        )
+
+    def prepare_database(self) -> None:
+        """Migrate and sync the units from routing.toml; safe to run at every start."""
+        upgrade(self.engine)
+        sync_units(self.engine, self.routing)
+
+
+class Pipeline:
+    """Runs the chosen components until told to stop, then stops them in order."""
+
+    def __init__(self, parts: Parts, components: Iterable[str]) -> None:
+        self.parts = parts
+        self.components = set(components)
+        unknown = self.components - set(COMPONENTS)
+        if unknown:
+            raise ValueError(f"unknown components: {sorted(unknown)}")
+        self.stop_consumers = threading.Event()
+        self.threads: list[threading.Thread] = []
+        self.closers: list[Callable[[], None]] = []
+        self.health = Health(parts.engine, parts.topology)
+
+    def start_threads(self) -> None:
+        settings = self.parts.settings.pipeline
+        for name, queues, handler, closer in self._stages():
+            publisher = self.parts.publisher()
+            consumer = StageConsumer(
+                name,
+                self.parts.topology,
+                queues,
+                handler(publisher),
+                publisher,
+                batch_size=settings.batch_size,
+                stop=self.stop_consumers,
+            )
+            self._thread(name, consumer.run)
+            if closer is not None:
+                self.closers.append(closer)
+        if "sweeper" in self.components:
+            sweeper = Sweeper(
+                self.parts.engine,
+                self.parts.publisher(),
+                stale_after=settings.stale_after_seconds,
+                interval=settings.sweep_interval_seconds,
+            )
+            everything = self.parts.topology.is_memory
+            self._thread("sweeper", lambda: sweeper.run(self.stop_consumers, everything_first=everything))
+
+    def _thread(self, name: str, target: Callable[[], None]) -> None:
+        thread = threading.Thread(target=target, name=f"satupintu-{name}", daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def _stages(self) -> list[tuple[str, Sequence[Any], Callable[[Publisher], Any], Callable[[], None] | None]]:
+        parts, settings = self.parts, self.parts.settings
+        attempts = settings.pipeline.max_attempts
+        stages: list[tuple[str, Sequence[Any], Callable[[Publisher], Any], Callable[[], None] | None]] = []
+        if "normalizer" in self.components:
+            connectors = parts.connectors()
+            stages.append(
+                (
+                    "normalizer",
+                    [parts.topology.normalize_queue()],
+                    lambda p: NormalizeStage(parts.engine, p, connectors, max_attempts=attempts).handle,
+                    None,
+                )
+            )
+        if "triage" in self.components:
+            policy = TriagePolicy(
+                calendar=parts.calendar(),
+                tracking_prefix=settings.tracking.prefix,
+                first_response_days=settings.sla.first_response_days,
+                resolution_days=settings.sla.resolution_days,
+            )
+            stages.append(
+                (
+                    "triage",
+                    [parts.topology.triage_queue()],
+                    lambda p: TriageStage(parts.engine, p, parts.routing, policy, max_attempts=attempts).handle,
+                    None,
+                )
+            )
+        if "deliver" in self.components:
+            delivery = DeliveryStage(parts.engine, parts.publisher(), parts.connectors(), max_attempts=attempts)
+            queues = [parts.topology.deliver_queue(channel) for channel in parts.channels]
+            stages.append(("deliver", queues, lambda _p: delivery.handle, delivery.close))
+        return stages
+
+    async def serve(self, stop: asyncio.Event) -> None:
+        """Run until ``stop`` is set; then finish what is in hand and close."""
+        runner: web.AppRunner | None = None
+        ingest: Ingestor | None = None
+        self.start_threads()
+        try:
+            if "http" in self.components:
+                ingest = Ingestor(self.parts.engine, self.parts.publisher(), BlobStore(self.parts.settings.blob_dir))
+                runner = await self._start_http(ingest)
+            logger.info("satupintu started", extra={"components": sorted(self.components)})
+            await stop.wait()
+        finally:
+            logger.info("satupintu stopping")
+            self.health.draining = True
+            if runner is not None:
+                await runner.cleanup()  # stops accepting, lets requests in flight finish
+            if ingest is not None:
+                ingest.close()
+            await asyncio.to_thread(self.stop_threads)
+            logger.info("satupintu stopped")
+
+    async def _start_http(self, ingest: Ingestor) -> web.AppRunner:
+        http = self.parts.settings.http
+        app = build_app(
+            connectors=self.parts.connectors(), ingest=ingest, health=self.health, max_body_bytes=http.max_body_bytes
+        )
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_GRACE_SECONDS)
+        await runner.setup()
+        site = web.TCPSite(runner, http.host, http.port)
+        await site.start()
+        logger.info("http listening", extra={"host": http.host, "port": http.port})
+        return runner
+
+    def stop_threads(self) -> None:
+        self.stop_consumers.set()
+        for thread in self.threads:
+            thread.join(timeout=SHUTDOWN_GRACE_SECONDS)
+        for close in self.closers:
+            close()
+        self.parts.engine.dispose()
+
+
+def run_until_signalled(parts: Parts, components: Iterable[str]) -> None:
+    """Run in the foreground; SIGINT or SIGTERM stops cleanly."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await Pipeline(parts, components).serve(stop)
+
+    asyncio.run(main())

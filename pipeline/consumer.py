@@ -1,0 +1,135 @@
+"""Stage consumers: a thread per stage, its own kombu connection, work taken in batches.
+
+A consumer drains up to ``batch_size`` work items, hands them to its stage in one call, and
+acknowledges them only after the stage has committed. If the stage fails as a whole (the
+database is unreachable), the items are put back after a pause and tried again.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from kombu import Consumer, Queue
+from kombu.message import Message
+from pydantic import ValidationError
+
+from pipeline.queues import Publisher, Topology
+from pipeline.records import WorkItem
+
+logger = logging.getLogger(__name__)
+
+IDLE_WAIT_SECONDS = 0.1
+MORE_WAIT_SECONDS = 0.001
+MAX_BACKOFF_SECONDS = 5.0
+
+BatchHandler = Callable[[Sequence[WorkItem]], None]
+
+
+class StageConsumer:
+    """Feeds one stage from its queues until ``stop`` is set."""
+
+    def __init__(
+        self,
+        name: str,
+        topology: Topology,
+        queues: Sequence[Queue],
+        handle_batch: BatchHandler,
+        publisher: Publisher,
+        *,
+        batch_size: int,
+        stop: threading.Event,
+    ) -> None:
+        self.name = name
+        self.topology = topology
+        self.queues = list(queues)
+        self.handle_batch = handle_batch
+        self.publisher = publisher
+        self.batch_size = batch_size
+        self.stop = stop
+        self._buffer: list[tuple[Any, Message]] = []
+        self._failures = 0
+
+    def run(self) -> None:
+        """Consume until stopped, reconnecting with backoff when the broker goes away."""
+        while not self.stop.is_set():
+            try:
+                self._consume()
+            except Exception as exc:  # noqa: BLE001 - broker outages are retried, never fatal
+                self._failures += 1
+                if self._failures == 1:
+                    logger.warning("stage %s lost its broker connection: %s", self.name, exc)
+                self.stop.wait(min(MAX_BACKOFF_SECONDS, 0.2 * 2**self._failures))
+        self.publisher.close()
+
+    def _consume(self) -> None:
+        self._buffer = []  # anything unacknowledged on a lost connection is redelivered
+        with self.topology.connection() as connection:
+            channel = connection.channel()
+            consumer = Consumer(
+                channel,
+                queues=self.queues,
+                callbacks=[self._on_message],
+                accept=["json"],
+                prefetch_count=self.batch_size,
+                on_decode_error=self._on_decode_error,
+            )
+            with consumer:
+                if self._failures:
+                    logger.info("stage %s reconnected to the broker", self.name)
+                    self._failures = 0
+                while not self.stop.is_set():
+                    self._fill(connection)
+                    if self._buffer:
+                        self._process()
+
+    def _fill(self, connection: Any) -> None:
+        try:
+            connection.drain_events(timeout=IDLE_WAIT_SECONDS)
+        except (TimeoutError, socket.timeout):
+            return
+        while len(self._buffer) < self.batch_size:
+            try:
+                connection.drain_events(timeout=MORE_WAIT_SECONDS)
+            except (TimeoutError, socket.timeout):
+                return
+
+    def _on_message(self, body: Any, message: Message) -> None:
+        self._buffer.append((body, message))
+
+    def _on_decode_error(self, message: Message, exc: Exception) -> None:
+        logger.error("stage %s got an undecodable work item: %s", self.name, exc)
+        self.publisher.publish_dead({"stage": self.name, "reason": f"undecodable: {exc}"}, self.name)
+        message.ack()
+
+    def _process(self) -> None:
+        batch, self._buffer = self._buffer, []
+        items: list[WorkItem] = []
+        messages: list[Message] = []
+        for body, message in batch:
+            try:
+                items.append(WorkItem.model_validate(body))
+                messages.append(message)
+            except ValidationError as exc:
+                logger.error("stage %s got an invalid work item: %s", self.name, exc.errors()[:1])
+                self.publisher.publish_dead({"stage": self.name, "reason": "invalid work item", "body": body}, self.name)
+                message.ack()
+        if not items:
+            return
+        try:
+            self.handle_batch(items)
+        except Exception:
+            self._failures += 1
+            pause = min(MAX_BACKOFF_SECONDS, 0.2 * 2**self._failures)
+            logger.exception("stage %s could not process %d items; retrying in %.1fs", self.name, len(items), pause)
+            time.sleep(pause)
+            for message in messages:
+                message.requeue()
+            return
+        self._failures = 0
+        for message in messages:
+            message.ack()

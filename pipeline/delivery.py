@@ -1,0 +1,123 @@
+"""The deliver stage: send outbox messages through their channel's outbound side.
+
+Transient failures are retried at once with backoff (tenacity), then again later through the
+sweeper; a permanent failure, or one that keeps failing, is parked as dead with the reason.
+"sent" is recorded only when the provider accepted the message, with the provider's id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+
+from connectors.base import Connector, PermanentSendError, TransientSendError
+from pipeline.queues import Publisher
+from pipeline.records import WorkItem
+from storage import outbox
+from storage.cases import record_events
+from storage.db import transaction
+from storage.models import OUTBOX_DEAD, OUTBOX_SENT
+
+logger = logging.getLogger(__name__)
+
+IMMEDIATE_ATTEMPTS = 3
+SEND_TIMEOUT_SECONDS = 20.0
+RETRY_BASE = timedelta(seconds=30)
+RETRY_CAP = timedelta(hours=1)
+
+
+class DeliveryStage:
+    """Sends claimed outbox messages; owns an event loop for the connectors' async clients."""
+
+    step = "deliver"
+
+    def __init__(
+        self,
+        engine: Engine,
+        publisher: Publisher,
+        connectors: Mapping[str, Connector[Any]],
+        *,
+        max_attempts: int,
+    ) -> None:
+        self.engine = engine
+        self.publisher = publisher
+        self.connectors = connectors
+        self.max_attempts = max_attempts
+        self._loop = asyncio.new_event_loop()
+        self._started = False
+
+    def handle(self, items: Sequence[WorkItem]) -> None:
+        ids = sorted({item.id for item in items if item.record == "outbox"})
+        with transaction(self.engine) as connection:
+            claimed = outbox.claim(connection, ids)
+        if not claimed:
+            return
+        outcomes = self._loop.run_until_complete(self._send_all(claimed))
+        with transaction(self.engine) as connection:
+            outbox.record_outcomes(connection, outcomes)
+            record_events(connection, [_event(c, o) for c, o in zip(claimed, outcomes, strict=True)])
+        for claim, outcome in zip(claimed, outcomes, strict=True):
+            if outcome.state == OUTBOX_DEAD:
+                notice = {"record": "outbox", "id": claim.message.outbox_id, "reason": outcome.error}
+                self.publisher.publish_dead(notice, self.step)
+
+    async def _send_all(self, claimed: Sequence[outbox.Claimed]) -> list[outbox.Outcome]:
+        if not self._started:
+            for connector in self.connectors.values():
+                await connector.start()
+            self._started = True
+        return list(await asyncio.gather(*(self._send_one(c) for c in claimed)))
+
+    async def _send_one(self, claim: outbox.Claimed) -> outbox.Outcome:
+        message = claim.message
+        connector = self.connectors.get(message.channel)
+        if connector is None:
+            return outbox.dead(message.outbox_id, f"no connector {message.channel!r} is enabled")
+        log = {"channel": message.channel, "outbox_id": message.outbox_id, "case_id": message.case_id}
+        try:
+            async for attempt in AsyncRetrying(
+                retry=retry_if_exception_type(TransientSendError),
+                stop=stop_after_attempt(IMMEDIATE_ATTEMPTS),
+                wait=wait_exponential_jitter(initial=0.2, max=2.0),
+                reraise=True,
+            ):
+                with attempt:
+                    async with asyncio.timeout(SEND_TIMEOUT_SECONDS):
+                        result = await connector.send(message)
+        except PermanentSendError as exc:
+            logger.warning("outbound message refused for good: %s", exc, extra=log)
+            return outbox.dead(message.outbox_id, f"permanent: {exc}")
+        except Exception as exc:  # noqa: BLE001 - transient, timeouts and surprises are retried later
+            if claim.attempts >= self.max_attempts:
+                logger.error("outbound message failed %d times: %s", claim.attempts, exc, extra=log)
+                return outbox.dead(message.outbox_id, f"gave up after {claim.attempts} attempts: {exc!r}")
+            delay = min(RETRY_CAP, RETRY_BASE * 2 ** (claim.attempts - 1))
+            logger.warning("outbound message failed, retrying in %s: %s", delay, exc, extra=log)
+            return outbox.retry_later(message.outbox_id, repr(exc), delay)
+        logger.info("outbound message sent", extra=log)
+        return outbox.sent(message.outbox_id, result.provider_message_id)
+
+    def close(self) -> None:
+        if self._started:
+            for connector in self.connectors.values():
+                self._loop.run_until_complete(connector.stop())
+        self._loop.close()
+
+
+def _event(claim: outbox.Claimed, outcome: outbox.Outcome) -> dict[str, Any]:
+    message = claim.message
+    action = {OUTBOX_SENT: f"{message.purpose}_sent", OUTBOX_DEAD: f"{message.purpose}_failed"}.get(
+        outcome.state, f"{message.purpose}_retry"
+    )
+    detail: dict[str, Any] = {"channel": message.channel, "outbox_id": message.outbox_id, "attempt": claim.attempts}
+    if outcome.provider_message_id:
+        detail["provider_message_id"] = outcome.provider_message_id
+    if outcome.error:
+        detail["error"] = outcome.error[:500]
+    return {"case_id": message.case_id, "actor": "system:deliver", "action": action, "detail": detail}

@@ -1,0 +1,138 @@
+"""Storing what arrives: raw inserts from concurrent requests are committed together.
+
+Every connector's inbound side calls :meth:`Ingestor.accept`. Requests that arrive while a
+batch is being written wait for the next one, so under load one transaction (one fsync) carries
+hundreds of messages, while a lone request is written at once. Work items are published after
+the commit, and ``accept`` returns only then: the caller may acknowledge to its channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy import Engine
+
+from connectors.base import MessageStatus
+from pipeline.queues import Publisher
+from pipeline.records import RawMessage, Stored, WorkItem
+from storage.blobs import BlobStore
+from storage.cases import report_progress
+from storage.db import transaction
+from storage.raw import insert_raw_messages
+from storage.state import state_get, state_set, state_setdefault
+
+logger = logging.getLogger(__name__)
+
+MAX_GROUP = 1000
+
+_Waiting = tuple[Sequence[RawMessage], "asyncio.Future[list[Stored]]"]
+
+
+class Ingestor:
+    """The :class:`connectors.base.Ingest` the framework hands to connectors."""
+
+    def __init__(self, engine: Engine, publisher: Publisher, blobs: BlobStore) -> None:
+        self.engine = engine
+        self.publisher = publisher
+        self.blobs = blobs
+        # One writer thread: it owns the publisher's connection and serialises group commits.
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest")
+        self._readers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ingest-read")
+        self._waiting: list[_Waiting] = []
+        self._flushing = False
+
+    async def accept(self, messages: Sequence[RawMessage]) -> list[Stored]:
+        future: asyncio.Future[list[Stored]] = asyncio.get_running_loop().create_future()
+        self._waiting.append((messages, future))
+        if not self._flushing:
+            self._flushing = True
+            asyncio.get_running_loop().create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self._waiting:
+                group = self._take_group()
+                messages = [m for batch, _ in group for m in batch]
+                try:
+                    stored = await loop.run_in_executor(self._writer, self._store, messages)
+                except Exception as exc:  # noqa: BLE001 - each waiting request gets the error
+                    for _, future in group:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                offset = 0
+                for batch, future in group:
+                    if not future.done():
+                        future.set_result(stored[offset : offset + len(batch)])
+                    offset += len(batch)
+        finally:
+            self._flushing = False
+
+    def _take_group(self) -> list[_Waiting]:
+        group: list[_Waiting] = []
+        count = 0
+        while self._waiting and (not group or count + len(self._waiting[0][0]) <= MAX_GROUP):
+            entry = self._waiting.pop(0)
+            group.append(entry)
+            count += len(entry[0])
+        return group
+
+    def _store(self, messages: list[RawMessage]) -> list[Stored]:
+        with transaction(self.engine) as connection:
+            stored = insert_raw_messages(connection, messages)
+        fresh = [
+            (WorkItem(step="normalize", record="raw_message", id=s.id), m.channel)
+            for s, m in zip(stored, messages, strict=True)
+            if s.created
+        ]
+        if fresh:
+            self.publisher.publish(fresh)
+        return stored
+
+    async def status(self, channel: str, raw_id: int) -> MessageStatus | None:
+        def read() -> MessageStatus | None:
+            with transaction(self.engine) as connection:
+                progress = report_progress(connection, channel, raw_id)
+            if progress is None:
+                return None
+            return MessageStatus(
+                id=progress.raw_id,
+                state=progress.state,
+                received_at=progress.received_at,
+                tracking_number=progress.tracking_number,
+                case_status=progress.case_status,
+                receipt_text=progress.receipt_text,
+                receipt_delivered_at=progress.receipt_sent_at,
+                error=progress.error,
+            )
+
+        return await asyncio.get_running_loop().run_in_executor(self._readers, read)
+
+    async def put_blob(self, data: bytes) -> str:
+        return await asyncio.get_running_loop().run_in_executor(self._readers, self.blobs.put, data)
+
+    async def state_get(self, channel: str, key: str) -> str | None:
+        return await self._in_transaction(state_get, channel, key)
+
+    async def state_set(self, channel: str, key: str, value: str) -> None:
+        await self._in_transaction(state_set, channel, key, value)
+
+    async def state_setdefault(self, channel: str, key: str, value: str) -> str:
+        return await self._in_transaction(state_setdefault, channel, key, value)
+
+    async def _in_transaction(self, function: object, *args: str) -> object:
+        def run() -> object:
+            with transaction(self.engine) as connection:
+                return function(connection, *args)  # type: ignore[operator]
+
+        return await asyncio.get_running_loop().run_in_executor(self._readers, run)
+
+    def close(self) -> None:
+        self._writer.submit(self.publisher.close).result()
+        self._writer.shutdown(wait=True)
+        self._readers.shutdown(wait=True)

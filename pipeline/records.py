@@ -1,0 +1,145 @@
+"""The records that pass between stages, versioned by their ``schema`` field.
+
+A connector turns what its channel sends into a :class:`RawMessage` (stored untouched), its
+parser turns that into a :class:`NormalizedMessage`, and triage writes :class:`OutboundMessage`
+rows to the outbox. What travels on a queue is only a :class:`WorkItem`: which record, which step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+RAW_SCHEMA = "satupintu.raw/1"
+NORMALIZED_SCHEMA = "satupintu.normalized/1"
+OUTBOUND_SCHEMA = "satupintu.outbound/1"
+WORK_SCHEMA = "satupintu.work/1"
+
+Kind = Literal["pengaduan", "aspirasi", "permintaan_informasi"]
+KINDS: tuple[str, ...] = ("pengaduan", "aspirasi", "permintaan_informasi")
+Step = Literal["normalize", "triage", "deliver"]
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("timestamp must carry a time zone")
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class BlobRef(_Record):
+    """A large part kept in the blob store, addressed by its SHA-256."""
+
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=255)
+    size: int = Field(ge=0)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class RawMessage(_Record):
+    """What a channel delivered, kept exactly as it came for audit and re-processing."""
+
+    schema_: Literal["satupintu.raw/1"] = Field(default=RAW_SCHEMA, alias="schema")
+    channel: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
+    external_id: str = Field(min_length=1, max_length=512)
+    """The channel's own id for this message: with ``channel`` the idempotency key."""
+    received_at: UtcDatetime
+    content_type: str = Field(max_length=255)
+    payload: bytes
+    headers: dict[str, str] = Field(default_factory=dict)
+    attachments: tuple[BlobRef, ...] = ()
+
+
+class Reporter(_Record):
+    """Who sent a message, as far as the channel tells us."""
+
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    """E.164, set by the normalizer from ``phone_raw`` when it is a valid number."""
+    phone_raw: str | None = None
+    channel_user_id: str | None = None
+    handle: str | None = None
+    reporter_id: int | None = None
+    """Set by the normalizer once the identity is looked up."""
+
+
+class NormalizedMessage(_Record):
+    """One message in the unified shape every later stage reads."""
+
+    schema_: Literal["satupintu.normalized/1"] = Field(default=NORMALIZED_SCHEMA, alias="schema")
+    channel: str
+    channel_message_id: str
+    raw_message_id: int
+    conversation_key: str
+    """Messages with the same key belong to one open case (thread root, chat, number)."""
+    in_reply_to: tuple[str, ...] = ()
+    reporter: Reporter = Field(default_factory=Reporter)
+    subject: str = ""
+    text: str = ""
+    html: str | None = None
+    """Parsers may hand over HTML; the normalizer turns it into ``text`` and drops it."""
+    attachments: tuple[BlobRef, ...] = ()
+    received_at: UtcDatetime
+    language: str = "id"
+    declared_kind: Kind | None = None
+    """The kind the reporter chose, where the channel asks for one (the web form does)."""
+    anonymous: bool = False
+    """The reporter asked not to be named to the work unit."""
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+class Recipient(_Record):
+    """Where a reply goes on its channel."""
+
+    conversation_key: str
+    email: str | None = None
+    phone: str | None = None
+    channel_user_id: str | None = None
+    name: str | None = None
+    raw_message_id: int | None = None
+
+
+class OutboundMessage(_Record):
+    """A message to a reporter, written to the outbox with the change that caused it."""
+
+    schema_: Literal["satupintu.outbound/1"] = Field(default=OUTBOUND_SCHEMA, alias="schema")
+    outbox_id: int
+    case_id: int
+    channel: str
+    purpose: Literal["receipt", "reply", "status", "survey"]
+    idempotency_key: str
+    recipient: Recipient
+    subject: str
+    text: str
+    in_reply_to: str | None = None
+
+
+class WorkItem(_Record):
+    """A queue message: which record to work on and which step to do."""
+
+    schema_: Literal["satupintu.work/1"] = Field(default=WORK_SCHEMA, alias="schema")
+    step: Step
+    record: Literal["raw_message", "outbox"]
+    id: int = Field(gt=0)
+
+    def to_wire(self) -> dict[str, Any]:
+        return self.model_dump(by_alias=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """The outcome of storing one inbound message."""
+
+    id: int
+    created: bool
+    """False when the channel sent the same message before (same channel + external id)."""

@@ -1,0 +1,94 @@
+"""The shape shared by the stages that move raw messages forward (normalize, triage)."""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+
+from pipeline.queues import Publisher
+from pipeline.records import WorkItem
+from storage.db import transaction
+from storage.raw import record_failure
+
+logger = logging.getLogger(__name__)
+
+# Failures of the database itself: the whole batch is retried later, no message is blamed.
+TRANSIENT_DB_ERRORS = (OperationalError, InterfaceError, DisconnectionError)
+
+Onward = tuple[WorkItem, str]
+"""A work item to publish once the transaction committed, with the channel it belongs to."""
+
+
+@dataclass(slots=True)
+class StageResult:
+    """What to announce once a stage's transaction committed."""
+
+    onward: list[Onward] = field(default_factory=list)
+    dead: list[dict[str, object]] = field(default_factory=list)
+    """Messages parked as dead in this transaction, for the dead-letter queue."""
+
+    def extend(self, other: StageResult) -> None:
+        self.onward.extend(other.onward)
+        self.dead.extend(other.dead)
+
+
+class RawStage(ABC):
+    """Processes a batch of raw messages in one transaction; isolates any one that fails."""
+
+    step: str
+
+    def __init__(self, engine: Engine, publisher: Publisher, *, max_attempts: int) -> None:
+        self.engine = engine
+        self.publisher = publisher
+        self.max_attempts = max_attempts
+
+    @abstractmethod
+    def process(self, connection: Connection, ids: Sequence[int]) -> StageResult:
+        """Do this stage's work on ``ids`` inside ``connection``'s transaction; skip ones done."""
+
+    def handle(self, items: Sequence[WorkItem]) -> None:
+        ids = sorted({item.id for item in items if item.record == "raw_message"})
+        if not ids:
+            return
+        try:
+            result = self._run(ids)
+        except TRANSIENT_DB_ERRORS:
+            raise
+        except Exception as exc:  # noqa: BLE001 - find the one message that fails, keep the rest
+            result = self._one_by_one(ids) if len(ids) > 1 else self._blame(ids[0], exc)
+        if result.onward:
+            self.publisher.publish(result.onward)
+        for notice in result.dead:
+            self.publisher.publish_dead(notice, self.step)
+
+    def _run(self, ids: Sequence[int]) -> StageResult:
+        with transaction(self.engine) as connection:
+            return self.process(connection, ids)
+
+    def _one_by_one(self, ids: Sequence[int]) -> StageResult:
+        result = StageResult()
+        for raw_id in ids:
+            try:
+                result.extend(self._run([raw_id]))
+            except TRANSIENT_DB_ERRORS:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                result.extend(self._blame(raw_id, exc))
+        return result
+
+    def _blame(self, raw_id: int, exc: Exception) -> StageResult:
+        """Count a failure against one message; it is retried by the sweeper until it is dead."""
+        logger.error("%s failed", self.step, exc_info=exc, extra={"raw_message_id": raw_id})
+        error = f"{self.step}: {exc!r}"
+        with transaction(self.engine) as connection:
+            dead = record_failure(connection, raw_id, error, self.max_attempts)
+        return StageResult(dead=[dead_notice(raw_id, error)] if dead else [])
+
+
+def dead_notice(raw_id: int, reason: str) -> dict[str, object]:
+    return {"record": "raw_message", "id": raw_id, "reason": reason}

@@ -1,0 +1,200 @@
+"""Cases, their threads and audit trail: the Core writes triage makes, the reads officers make."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, select, update
+
+from storage.db import utcnow
+from storage.models import Attachment, Case, CaseEvent, CaseMessage, Outbox, RawMessageRow, TrackingCounter
+from storage.sql import insert_ignore, table
+
+CASES = table(Case)
+MESSAGES = table(CaseMessage)
+ATTACHMENTS = table(Attachment)
+EVENTS = table(CaseEvent)
+COUNTER = table(TrackingCounter)
+OUTBOX = table(Outbox)
+RAW = table(RawMessageRow)
+
+
+def open_cases_by_conversation(connection: Connection, keys: Iterable[str]) -> dict[str, int]:
+    wanted = list(set(keys))
+    if not wanted:
+        return {}
+    rows = connection.execute(
+        select(CASES.c.conversation_key, CASES.c.id).where(
+            and_(CASES.c.conversation_key.in_(wanted), CASES.c.closed_at.is_(None))
+        )
+    )
+    return {r.conversation_key: r.id for r in rows}
+
+
+def reserve_sequences(connection: Connection, scope: str, count: int) -> int:
+    """Reserve ``count`` consecutive tracking sequence numbers in ``scope``; returns the first.
+
+    The row lock (PostgreSQL) or the write lock (SQLite) makes concurrent triage workers take
+    turns, and a rolled-back transaction gives its numbers back, so numbers have no gaps.
+    """
+    connection.execute(insert_ignore(connection, COUNTER), {"scope": scope, "value": 0})
+    last = connection.execute(
+        update(COUNTER)
+        .where(COUNTER.c.scope == scope)
+        .values(value=COUNTER.c.value + count)
+        .returning(COUNTER.c.value)
+    ).scalar_one()
+    return int(last) - count + 1
+
+
+def insert_returning_ids(connection: Connection, target: Any, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert rows and return their ids in the order given."""
+    if not rows:
+        return []
+    result = connection.execute(
+        target.insert().returning(target.c.id, sort_by_parameter_order=True), list(rows)
+    )
+    return [int(row.id) for row in result]
+
+
+def insert_cases(connection: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
+    return insert_returning_ids(connection, CASES, rows)
+
+
+def insert_messages(connection: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
+    return insert_returning_ids(connection, MESSAGES, rows)
+
+
+def insert_outbox(connection: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
+    return insert_returning_ids(connection, OUTBOX, rows)
+
+
+def insert_attachments(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        connection.execute(ATTACHMENTS.insert(), list(rows))
+
+
+def record_events(connection: Connection, events: Sequence[dict[str, Any]]) -> None:
+    """Append to the audit trail; each event names ``case_id``, ``actor``, ``action``, ``detail``."""
+    if events:
+        now = utcnow()
+        connection.execute(EVENTS.insert(), [{"at": now, **event} for event in events])
+
+
+def touch_cases(connection: Connection, case_ids: Iterable[int]) -> None:
+    ids = list(set(case_ids))
+    if ids:
+        connection.execute(update(CASES).where(CASES.c.id.in_(ids)).values(updated_at=utcnow()))
+
+
+# --- reads --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFilter:
+    status: str | None = None
+    unit: str | None = None
+    channel: str | None = None
+    limit: int = 50
+
+
+def list_cases(connection: Connection, where: CaseFilter) -> list[dict[str, Any]]:
+    """Newest cases first, with the fields an officer scans a list by."""
+    statement = select(
+        CASES.c.id,
+        CASES.c.tracking_number,
+        CASES.c.kind,
+        CASES.c.unit,
+        CASES.c.status,
+        CASES.c.priority,
+        CASES.c.confidential,
+        CASES.c.channel,
+        CASES.c.subject,
+        CASES.c.received_at,
+        CASES.c.first_response_due,
+        CASES.c.resolution_due,
+    ).order_by(CASES.c.id.desc())
+    for column, value in (("status", where.status), ("unit", where.unit), ("channel", where.channel)):
+        if value:
+            statement = statement.where(CASES.c[column] == value)
+    return [dict(row) for row in connection.execute(statement.limit(where.limit)).mappings()]
+
+
+def find_case(connection: Connection, reference: str) -> dict[str, Any] | None:
+    """A case by tracking number (any spelling) or id, with its thread, outbox and audit trail."""
+    condition = CASES.c.id == int(reference) if reference.isdigit() else CASES.c.tracking_number == reference
+    row = connection.execute(select(CASES).where(condition)).mappings().first()
+    if row is None:
+        return None
+    case = dict(row)
+    case_id = case["id"]
+    case["messages"] = _rows(connection, select(MESSAGES).where(MESSAGES.c.case_id == case_id), MESSAGES.c.id)
+    case["outbox"] = _rows(connection, select(OUTBOX).where(OUTBOX.c.case_id == case_id), OUTBOX.c.id)
+    case["events"] = _rows(connection, select(EVENTS).where(EVENTS.c.case_id == case_id), EVENTS.c.id)
+    return case
+
+
+def _rows(connection: Connection, statement: Any, order: Any) -> list[dict[str, Any]]:
+    return [dict(r) for r in connection.execute(statement.order_by(order)).mappings()]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportProgress:
+    """How far one inbound message got: the raw state, its case and its receipt."""
+
+    raw_id: int
+    state: str
+    received_at: datetime
+    error: str | None
+    tracking_number: str | None
+    case_status: str | None
+    receipt_text: str | None
+    receipt_sent_at: datetime | None
+
+
+def report_progress(connection: Connection, channel: str, raw_id: int) -> ReportProgress | None:
+    row = (
+        connection.execute(
+            select(
+                RAW.c.id,
+                RAW.c.state,
+                RAW.c.received_at,
+                RAW.c.error,
+                CASES.c.tracking_number,
+                CASES.c.status,
+                OUTBOX.c.body,
+                OUTBOX.c.sent_at,
+            )
+            .select_from(
+                RAW.outerjoin(CASES, CASES.c.id == RAW.c.case_id).outerjoin(
+                    OUTBOX,
+                    and_(OUTBOX.c.case_id == CASES.c.id, OUTBOX.c.purpose == "receipt", OUTBOX.c.state == "sent"),
+                )
+            )
+            .where(and_(RAW.c.id == raw_id, RAW.c.channel == channel))
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return None
+    return ReportProgress(
+        raw_id=row["id"],
+        state=row["state"],
+        received_at=row["received_at"],
+        error=row["error"],
+        tracking_number=row["tracking_number"],
+        case_status=row["status"],
+        receipt_text=row["body"],
+        receipt_sent_at=row["sent_at"],
+    )
+
+
+def count_by_state(connection: Connection) -> dict[str, dict[str, int]]:
+    """Rows per state of raw messages and outbox: the pipeline's backlog at a glance."""
+    raw = connection.execute(select(RAW.c.state, func.count()).group_by(RAW.c.state))
+    out = connection.execute(select(OUTBOX.c.state, func.count()).group_by(OUTBOX.c.state))
+    return {"raw_message": {s: int(n) for s, n in raw}, "outbox": {s: int(n) for s, n in out}}

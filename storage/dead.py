@@ -1,0 +1,93 @@
+"""Dead messages: list them with their reason, and replay them once the cause is fixed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from storage.db import utcnow
+from storage.models import OUTBOX_DEAD, OUTBOX_PENDING, RAW_DEAD, RAW_NORMALIZED, RAW_RECEIVED, Outbox, RawMessageRow
+from storage.sql import table
+
+RAW = table(RawMessageRow)
+OUTBOX = table(Outbox)
+
+
+@dataclass(frozen=True, slots=True)
+class DeadEntry:
+    ref: str
+    """``raw:<id>`` or ``outbox:<id>``: what ``dlq show`` and ``dlq replay`` take."""
+    channel: str
+    at: datetime
+    attempts: int
+    reason: str
+
+
+def list_dead(connection: Connection, limit: int = 100) -> list[DeadEntry]:
+    raw = connection.execute(
+        select(RAW.c.id, RAW.c.channel, RAW.c.queued_at, RAW.c.attempts, RAW.c.error)
+        .where(RAW.c.state == RAW_DEAD)
+        .order_by(RAW.c.id)
+        .limit(limit)
+    )
+    out = connection.execute(
+        select(OUTBOX.c.id, OUTBOX.c.channel, OUTBOX.c.queued_at, OUTBOX.c.attempts, OUTBOX.c.error)
+        .where(OUTBOX.c.state == OUTBOX_DEAD)
+        .order_by(OUTBOX.c.id)
+        .limit(limit)
+    )
+    return [DeadEntry(f"raw:{r.id}", r.channel, r.queued_at, r.attempts, r.error or "") for r in raw] + [
+        DeadEntry(f"outbox:{r.id}", r.channel, r.queued_at, r.attempts, r.error or "") for r in out
+    ]
+
+
+def parse_ref(ref: str) -> tuple[str, int]:
+    kind, _, number = ref.partition(":")
+    if kind not in {"raw", "outbox"} or not number.isdigit():
+        raise ValueError(f"{ref!r} is not a dead-letter reference (raw:<id> or outbox:<id>)")
+    return kind, int(number)
+
+
+def show_dead(connection: Connection, ref: str) -> dict[str, Any] | None:
+    kind, number = parse_ref(ref)
+    target = RAW if kind == "raw" else OUTBOX
+    row = connection.execute(select(target).where(target.c.id == number)).mappings().first()
+    if row is None:
+        return None
+    data = dict(row)
+    if kind == "raw":
+        payload: bytes = data.pop("payload")
+        data["payload_bytes"] = len(payload)
+        data["payload_preview"] = payload[:2000].decode("utf-8", errors="replace")
+    return data
+
+
+def replay(connection: Connection, ref: str) -> tuple[str, int, str, str] | None:
+    """Put a dead message back where it failed; returns ``(record, id, channel, state)``."""
+    kind, number = parse_ref(ref)
+    if kind == "raw":
+        row = connection.execute(
+            select(RAW.c.channel, RAW.c.normalized).where(RAW.c.id == number, RAW.c.state == RAW_DEAD)
+        ).first()
+        if row is None:
+            return None
+        state = RAW_NORMALIZED if row.normalized is not None else RAW_RECEIVED
+        connection.execute(
+            update(RAW).where(RAW.c.id == number).values(state=state, attempts=0, error=None, queued_at=utcnow())
+        )
+        return "raw_message", number, row.channel, state
+    row = connection.execute(
+        select(OUTBOX.c.channel).where(OUTBOX.c.id == number, OUTBOX.c.state == OUTBOX_DEAD)
+    ).first()
+    if row is None:
+        return None
+    now = utcnow()
+    connection.execute(
+        update(OUTBOX)
+        .where(OUTBOX.c.id == number)
+        .values(state=OUTBOX_PENDING, attempts=0, error=None, queued_at=now, next_attempt_at=now)
+    )
+    return "outbox", number, row.channel, OUTBOX_PENDING

@@ -1,0 +1,212 @@
+"""SQLModel tables: the database is the truth of what arrived and how far it got.
+
+Unique constraints make every step idempotent: ``(channel, external_id)`` for what arrives,
+``raw_message_id`` for what is threaded into a case, ``idempotency_key`` for what goes out,
+and one open case per conversation.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+# Progress states. A row moves forward only; "dead" rows wait for an operator's replay.
+RAW_RECEIVED = "received"
+RAW_NORMALIZED = "normalized"
+RAW_TRIAGED = "triaged"
+RAW_IGNORED = "ignored"
+RAW_DEAD = "dead"
+
+OUTBOX_PENDING = "pending"
+OUTBOX_SENDING = "sending"
+OUTBOX_SENT = "sent"
+OUTBOX_DEAD = "dead"
+
+CASE_OPEN_STATUSES = ("received", "verified", "forwarded", "in_progress", "waiting_reporter")
+
+
+class Unit(SQLModel, table=True):
+    """A work unit (unit kerja) cases are routed to; synced from routing.toml."""
+
+    __tablename__ = "unit"
+
+    key: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=255)
+    email: str | None = Field(default=None, max_length=255)
+    sensitive: bool = False
+
+
+class RawMessageRow(SQLModel, table=True):
+    """A message exactly as its channel delivered it, with how far the pipeline got."""
+
+    __tablename__ = "raw_message"
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id", name="uq_raw_message_channel_external_id"),
+        Index("ix_raw_message_state_queued_at", "state", "queued_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=64)
+    external_id: str = Field(max_length=512)
+    received_at: datetime
+    content_type: str = Field(max_length=255)
+    payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    headers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    attachments: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    state: str = Field(default=RAW_RECEIVED, max_length=16)
+    queued_at: datetime
+    """When a work item for this row was last published; the sweeper re-publishes stale ones."""
+    attempts: int = 0
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    normalized: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+
+
+class ReporterRow(SQLModel, table=True):
+    """A person who reported, known by one or more identities across channels."""
+
+    __tablename__ = "reporter"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str | None = Field(default=None, max_length=255)
+    created_at: datetime
+
+
+class ReporterIdentity(SQLModel, table=True):
+    """One way to reach a reporter: an email, an E.164 phone, or a channel's user id."""
+
+    __tablename__ = "reporter_identity"
+    __table_args__ = (UniqueConstraint("kind", "value", name="uq_reporter_identity_kind_value"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    reporter_id: int = Field(foreign_key="reporter.id", index=True)
+    kind: str = Field(max_length=16)
+    value: str = Field(max_length=320)
+
+
+class Case(SQLModel, table=True):
+    """One matter, worked by officers, whatever mix of channels it came by."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index(
+            "uq_cases_open_conversation",
+            "conversation_key",
+            unique=True,
+            sqlite_where=text("closed_at IS NULL"),
+            postgresql_where=text("closed_at IS NULL"),
+        ),
+        Index("ix_cases_unit_status", "unit", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    tracking_number: str = Field(max_length=32, unique=True)
+    kind: str = Field(max_length=32)
+    category: str | None = Field(default=None, max_length=64)
+    unit: str = Field(foreign_key="unit.key", max_length=64)
+    status: str = Field(default="received", max_length=32)
+    priority: str = Field(default="normal", max_length=16)
+    confidential: bool = False
+    anonymous: bool = False
+    complete: bool = True
+    reporter_id: int | None = Field(default=None, foreign_key="reporter.id", index=True)
+    channel: str = Field(max_length=64)
+    conversation_key: str = Field(max_length=512)
+    subject: str = Field(default="", sa_column=Column(Text, nullable=False))
+    routing_rules: str = Field(default="", sa_column=Column(Text, nullable=False))
+    """Which rules decided kind and unit, so officers see why it was routed there."""
+    received_at: datetime
+    first_response_due: datetime
+    resolution_due: datetime
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None = None
+
+
+class CaseMessage(SQLModel, table=True):
+    """A message in a case's thread, inbound or outbound, from any channel."""
+
+    __tablename__ = "case_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    raw_message_id: int | None = Field(default=None, foreign_key="raw_message.id", unique=True)
+    direction: str = Field(default="in", max_length=8)
+    channel: str = Field(max_length=64)
+    subject: str = Field(default="", sa_column=Column(Text, nullable=False))
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    received_at: datetime
+
+
+class Attachment(SQLModel, table=True):
+    """A file that came with a message; its bytes are in the blob store under ``sha256``."""
+
+    __tablename__ = "attachment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_message_id: int = Field(foreign_key="case_message.id", index=True)
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=255)
+    size: int
+    sha256: str = Field(max_length=64)
+
+
+class Outbox(SQLModel, table=True):
+    """A message to a reporter, written in the same transaction as the change behind it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_state_queued_at", "state", "queued_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    channel: str = Field(max_length=64)
+    purpose: str = Field(max_length=16)
+    idempotency_key: str = Field(max_length=255, unique=True)
+    recipient: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    subject: str = Field(default="", sa_column=Column(Text, nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    in_reply_to: str | None = Field(default=None, max_length=512)
+    state: str = Field(default=OUTBOX_PENDING, max_length=16)
+    attempts: int = 0
+    queued_at: datetime
+    next_attempt_at: datetime
+    provider_message_id: str | None = Field(default=None, max_length=512)
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime
+    sent_at: datetime | None = None
+
+
+class CaseEvent(SQLModel, table=True):
+    """The audit trail: who changed what on a case, and when."""
+
+    __tablename__ = "case_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    at: datetime
+    actor: str = Field(max_length=128)
+    action: str = Field(max_length=64)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class ConnectorState(SQLModel, table=True):
+    """A connector's cursors (IMAP UID, Telegram offset, import ledger positions)."""
+
+    __tablename__ = "connector_state"
+
+    channel: str = Field(primary_key=True, max_length=64)
+    key: str = Field(primary_key=True, max_length=255)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime
+
+
+class TrackingCounter(SQLModel, table=True):
+    """The last tracking sequence number issued in a year."""
+
+    __tablename__ = "tracking_counter"
+
+    scope: str = Field(primary_key=True, max_length=16)
+    value: int = 0

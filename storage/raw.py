@@ -1,0 +1,152 @@
+"""Raw messages: the idempotent insert on arrival and the progress of each one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, select, tuple_, update
+
+from pipeline.records import BlobRef, RawMessage, Stored
+from storage.db import utcnow
+from storage.models import RAW_DEAD, RAW_RECEIVED, RawMessageRow
+from storage.sql import insert_ignore, table
+
+RAW = table(RawMessageRow)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRaw:
+    """A stored raw message as a stage reads it back."""
+
+    id: int
+    message: RawMessage
+    state: str
+    attempts: int
+    normalized: dict[str, Any] | None
+
+
+def insert_raw_messages(connection: Connection, messages: Sequence[RawMessage]) -> list[Stored]:
+    """Store messages, skipping ones already stored; results are in the input's order."""
+    if not messages:
+        return []
+    now = utcnow()
+    rows = [_row(message, now) for message in messages]
+    statement = insert_ignore(connection, RAW).returning(RAW.c.channel, RAW.c.external_id)
+    created = {(r.channel, r.external_id) for r in connection.execute(statement, rows)}
+    keys = {(m.channel, m.external_id) for m in messages}
+    ids = {
+        (r.channel, r.external_id): r.id
+        for r in connection.execute(
+            select(RAW.c.id, RAW.c.channel, RAW.c.external_id).where(
+                tuple_(RAW.c.channel, RAW.c.external_id).in_(list(keys))
+            )
+        )
+    }
+    seen: set[tuple[str, str]] = set()
+    results = []
+    for message in messages:
+        key = (message.channel, message.external_id)
+        results.append(Stored(ids[key], key in created and key not in seen))
+        seen.add(key)
+    return results
+
+
+def _row(message: RawMessage, now: datetime) -> dict[str, Any]:
+    return {
+        "channel": message.channel,
+        "external_id": message.external_id,
+        "received_at": message.received_at,
+        "content_type": message.content_type,
+        "payload": message.payload,
+        "headers": message.headers,
+        "attachments": [a.model_dump() for a in message.attachments],
+        "state": RAW_RECEIVED,
+        "queued_at": now,
+        "attempts": 0,
+    }
+
+
+def load_raw(connection: Connection, ids: Iterable[int], state: str) -> list[StoredRaw]:
+    """The raw messages among ``ids`` that are still in ``state`` (others were done already)."""
+    wanted = list(ids)
+    if not wanted:
+        return []
+    result = connection.execute(select(RAW).where(and_(RAW.c.id.in_(wanted), RAW.c.state == state)))
+    return [_stored(row) for row in result.mappings()]
+
+
+def _stored(row: Any) -> StoredRaw:
+    message = RawMessage(
+        channel=row["channel"],
+        external_id=row["external_id"],
+        received_at=row["received_at"],
+        content_type=row["content_type"],
+        payload=row["payload"],
+        headers=row["headers"],
+        attachments=tuple(BlobRef(**a) for a in row["attachments"]),
+    )
+    return StoredRaw(row["id"], message, row["state"], row["attempts"], row["normalized"])
+
+
+def advance(connection: Connection, changes: Sequence[dict[str, Any]], from_state: str) -> None:
+    """Move rows forward from ``from_state``; each change names ``id``, ``state`` and extra columns."""
+    if not changes:
+        return
+    now = utcnow()
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for change in changes:
+        by_columns.setdefault(tuple(sorted(change)), []).append(change)
+    for columns, group in by_columns.items():
+        values = {c: bindparam(f"v_{c}") for c in columns if c != "id"}
+        statement = (
+            update(RAW)
+            .where(and_(RAW.c.id == bindparam("v_id"), RAW.c.state == from_state))
+            .values(**values, queued_at=now)
+        )
+        connection.execute(statement, [{f"v_{k}": v for k, v in g.items()} for g in group])
+
+
+def record_failure(connection: Connection, raw_id: int, error: str, max_attempts: int) -> bool:
+    """Count a failed attempt; park the message as dead once it has failed too often.
+
+    Returns True when the message is now dead.
+    """
+    row = connection.execute(select(RAW.c.attempts).where(RAW.c.id == raw_id)).first()
+    if row is None:
+        return False
+    attempts = row.attempts + 1
+    dead = attempts >= max_attempts
+    values: dict[str, Any] = {"attempts": attempts, "error": error[:4000]}
+    if dead:
+        values["state"] = RAW_DEAD
+    connection.execute(update(RAW).where(RAW.c.id == raw_id).values(**values))
+    return dead
+
+
+def mark_dead(connection: Connection, raw_id: int, reason: str) -> None:
+    """Park a message that can never succeed as it is (invalid, unparseable)."""
+    connection.execute(
+        update(RAW).where(RAW.c.id == raw_id).values(state=RAW_DEAD, error=reason[:4000], queued_at=utcnow())
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RawStatus:
+    id: int
+    channel: str
+    state: str
+    received_at: datetime
+    case_id: int | None
+    error: str | None
+
+
+def raw_status(connection: Connection, raw_id: int) -> RawStatus | None:
+    row = connection.execute(
+        select(RAW.c.id, RAW.c.channel, RAW.c.state, RAW.c.received_at, RAW.c.case_id, RAW.c.error).where(
+            RAW.c.id == raw_id
+        )
+    ).first()
+    return RawStatus(*row) if row else None

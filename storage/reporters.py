@@ -1,0 +1,86 @@
+"""Reporter identity lookup: one reporter however many channels they write from."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, select, tuple_
+
+from pipeline.records import Reporter
+from storage.db import utcnow
+from storage.models import ReporterIdentity, ReporterRow
+from storage.sql import insert_ignore, table
+
+REPORTER = table(ReporterRow)
+IDENTITY = table(ReporterIdentity)
+
+IdentityKey = tuple[str, str]
+
+
+def identity_keys(reporter: Reporter, channel: str) -> list[IdentityKey]:
+    """The identities a normalized reporter can be found by, most reliable first."""
+    keys: list[IdentityKey] = []
+    if reporter.email:
+        keys.append(("email", reporter.email))
+    if reporter.phone:
+        keys.append(("phone", reporter.phone))
+    if reporter.channel_user_id:
+        keys.append(("channel_user", f"{channel}:{reporter.channel_user_id}"))
+    return keys
+
+
+def resolve_reporters(connection: Connection, wanted: Sequence[tuple[Reporter, str]]) -> list[int | None]:
+    """Reporter ids for ``(reporter, channel)`` pairs, creating reporters never seen before.
+
+    A reporter known by any one identity keeps that id, and new identities are added to them.
+    Two messages in one batch sharing an identity get the same new reporter.
+    """
+    keys_per_message = [identity_keys(reporter, channel) for reporter, channel in wanted]
+    known = _lookup(connection, {k for keys in keys_per_message for k in keys})
+    new_for: dict[IdentityKey, int] = {}
+    result: list[int | None] = []
+    for (reporter, _), keys in zip(wanted, keys_per_message, strict=True):
+        if not keys:
+            result.append(None)
+            continue
+        found = next((known[k] for k in keys if k in known), None) or next(
+            (new_for[k] for k in keys if k in new_for), None
+        )
+        if found is None:
+            found = _create(connection, reporter.name)
+        for key in keys:
+            new_for.setdefault(key, found)
+        result.append(found)
+    _add_identities(connection, {k: v for k, v in new_for.items() if k not in known})
+    if new_for:  # another worker may have claimed an identity first: its reporter wins
+        winners = _lookup(connection, set(new_for))
+        result = [_winner(keys, winners, rid) for keys, rid in zip(keys_per_message, result, strict=True)]
+    return result
+
+
+def _winner(keys: list[IdentityKey], winners: dict[IdentityKey, int], current: int | None) -> int | None:
+    return next((winners[k] for k in keys if k in winners), current)
+
+
+def _lookup(connection: Connection, keys: set[IdentityKey]) -> dict[IdentityKey, int]:
+    if not keys:
+        return {}
+    rows = connection.execute(
+        select(IDENTITY.c.kind, IDENTITY.c.value, IDENTITY.c.reporter_id).where(
+            tuple_(IDENTITY.c.kind, IDENTITY.c.value).in_(list(keys))
+        )
+    )
+    return {(r.kind, r.value): r.reporter_id for r in rows}
+
+
+def _create(connection: Connection, name: str | None) -> int:
+    inserted = connection.execute(REPORTER.insert().values(name=name, created_at=utcnow()).returning(REPORTER.c.id))
+    return int(inserted.scalar_one())
+
+
+def _add_identities(connection: Connection, identities: dict[IdentityKey, int]) -> None:
+    if identities:
+        connection.execute(
+            insert_ignore(connection, IDENTITY),
+            [{"kind": k, "value": v, "reporter_id": rid} for (k, v), rid in identities.items()],
+        )

@@ -1,0 +1,65 @@
+"""Finding work that waited too long in a state, for the sweeper to publish again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, and_, or_, select, update
+
+from storage.db import utcnow
+from storage.models import (
+    OUTBOX_PENDING,
+    OUTBOX_SENDING,
+    RAW_NORMALIZED,
+    RAW_RECEIVED,
+    Outbox,
+    RawMessageRow,
+)
+from storage.sql import table
+
+RAW = table(RawMessageRow)
+OUTBOX = table(Outbox)
+
+
+@dataclass(frozen=True, slots=True)
+class Stale:
+    record: str
+    id: int
+    channel: str
+    state: str
+
+
+def take_stale(connection: Connection, cutoff: datetime, limit: int) -> list[Stale]:
+    """Rows whose work item was published before ``cutoff`` and not done; marks them re-queued now.
+
+    Outbox rows also come back when a retry falls due, and a row stuck in "sending" (its worker
+    died mid-send) goes back to pending.
+    """
+    now = utcnow()
+    raw_rows = connection.execute(
+        select(RAW.c.id, RAW.c.channel, RAW.c.state)
+        .where(and_(RAW.c.state.in_([RAW_RECEIVED, RAW_NORMALIZED]), RAW.c.queued_at < cutoff))
+        .order_by(RAW.c.id)
+        .limit(limit)
+    ).all()
+    due = and_(
+        OUTBOX.c.state == OUTBOX_PENDING,
+        OUTBOX.c.next_attempt_at <= now,
+        or_(OUTBOX.c.queued_at < cutoff, OUTBOX.c.next_attempt_at > OUTBOX.c.queued_at),
+    )
+    stuck = and_(OUTBOX.c.state == OUTBOX_SENDING, OUTBOX.c.queued_at < cutoff)
+    outbox_rows = connection.execute(
+        select(OUTBOX.c.id, OUTBOX.c.channel, OUTBOX.c.state).where(or_(due, stuck)).order_by(OUTBOX.c.id).limit(limit)
+    ).all()
+    if raw_rows:
+        connection.execute(update(RAW).where(RAW.c.id.in_([r.id for r in raw_rows])).values(queued_at=now))
+    if outbox_rows:
+        connection.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.id.in_([r.id for r in outbox_rows]))
+            .values(state=OUTBOX_PENDING, queued_at=now, next_attempt_at=now)
+        )
+    return [Stale("raw_message", r.id, r.channel, r.state) for r in raw_rows] + [
+        Stale("outbox", r.id, r.channel, r.state) for r in outbox_rows
+    ]

@@ -1,0 +1,261 @@
+"""Rule-based triage: kind, work unit, confidentiality, priority and completeness.
+
+All keyword data lives in ``config/routing.toml``; this module only compiles and applies it.
+
+Decision rules (see the module tests for examples):
+
+* **unit** - each occurrence of a unit rule's phrase adds the rule's weight to its unit
+  (ambiguous phrases only count when the same rule has a second signal, see ``RuleConfig``). The highest score
+  wins; ties go to the unit mentioned first. No signal -> ``RoutingConfig.default_unit``.
+* **kind** - ``declared_kind`` (from a web form) wins when valid. Otherwise kind rules score the
+  same way; a non-default kind must beat the default kind (``pengaduan``) by more than
+  ``kind.margin``. With no kind signal at all the default kind is used, or ``kind.empty`` when
+  there is no unit signal either (greetings, "test").
+* **confidential** - the unit is sensitive (ppkpt, spi) or a rule with ``confidential = true``
+  fired (anonymity requests, self-harm).
+* **priority** - ``high`` when the unit is sensitive or a rule with ``priority = "high"`` fired.
+* **complete** - the ``[completeness]`` heuristics of the config.
+* **rules** - names of the rules that counted, highest total weight first (ties: first
+  mentioned), then ``declared_kind`` when it was used.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from config.routing import KINDS, RoutingConfig, RuleConfig
+from triage.text import QUESTION_MARK, Normalizer, PhraseMatcher
+
+DECLARED_KIND_RULE = "declared_kind"
+_SUBJECT_BREAK = "\x00"
+_DIGIT_RE = re.compile(r"\d")
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    kind: str  # pengaduan | aspirasi | permintaan_informasi
+    unit: str  # a unit key from routing.toml
+    confidential: bool
+    priority: str  # "normal" | "high"
+    complete: bool
+    rules: tuple[str, ...]  # names of the rules that fired, in order of weight; shown to officers
+
+
+_PHRASE, _AMBIGUOUS, _CONTEXT = 0, 1, 2
+
+
+@dataclass(frozen=True, slots=True)
+class _Owner:
+    """A rule that owns a phrase in one channel, and the phrase's role in that rule."""
+
+    rule: int
+    target: str | None
+    role: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    rule: int
+    target: str | None
+    role: int
+    start: int
+
+
+class _Channel:
+    """One phrase matcher plus, for each of its patterns, the rules that own it."""
+
+    __slots__ = ("_matcher", "_owners")
+
+    def __init__(self, matcher: PhraseMatcher, owners: Sequence[tuple[_Owner, ...]]) -> None:
+        self._matcher = matcher
+        self._owners = tuple(owners)
+
+    @classmethod
+    def build(
+        cls, normalizer: Normalizer, entries: Sequence[tuple[int, str | None, RuleConfig]]
+    ) -> _Channel:
+        index: dict[tuple[str, ...], list[_Owner]] = {}
+        for rule_index, target, rule in entries:
+            roles = ((rule.phrases, _PHRASE), (rule.ambiguous, _AMBIGUOUS), (rule.context, _CONTEXT))
+            for phrases, role in roles:
+                for phrase in phrases:
+                    tokens = normalizer.phrase(phrase)
+                    if not tokens:
+                        raise ValueError(f"rule {rule.name!r}: phrase {phrase!r} has no words")
+                    owners = index.setdefault(tokens, [])
+                    owner = _Owner(rule_index, target, role)
+                    if owner not in owners:
+                        owners.append(owner)
+        patterns = list(index)
+        return cls(PhraseMatcher(patterns), [tuple(index[p]) for p in patterns])
+
+    def hits(self, tokens: Sequence[str]) -> list[_Hit]:
+        """Rule hits; a rule counts once per position even if two of its patterns match."""
+        hits: dict[tuple[int, int, int], _Hit] = {}
+        for match in self._matcher.find(tokens):
+            for owner in self._owners[match.pattern]:
+                key = (match.start, owner.rule, owner.role)
+                if key not in hits:
+                    hits[key] = _Hit(owner.rule, owner.target, owner.role, match.start)
+        return list(hits.values())
+
+
+@dataclass(slots=True)
+class _Tally:
+    """Scores per target and per rule for one channel."""
+
+    scores: dict[str, float]
+    first: dict[str, int]
+    rule_scores: dict[int, float]
+    rule_first: dict[int, int]
+
+
+def _tally(hits: Sequence[_Hit], weights: Sequence[float]) -> _Tally:
+    confirmed = {h.rule for h in hits if h.role != _AMBIGUOUS}
+    tally = _Tally({}, {}, {}, {})
+    for hit in hits:
+        if hit.role == _CONTEXT or (hit.role == _AMBIGUOUS and hit.rule not in confirmed):
+            continue
+        weight = weights[hit.rule]
+        tally.rule_scores[hit.rule] = tally.rule_scores.get(hit.rule, 0.0) + weight
+        tally.rule_first.setdefault(hit.rule, hit.start)
+        if hit.target is not None:
+            tally.scores[hit.target] = tally.scores.get(hit.target, 0.0) + weight
+            tally.first.setdefault(hit.target, hit.start)
+    return tally
+
+
+def _best(scores: dict[str, float], first: dict[str, int]) -> str | None:
+    if not scores:
+        return None
+    return max(scores, key=lambda key: (scores[key], -first[key]))
+
+
+class _Completeness:
+    """Compiled ``[completeness]`` heuristics."""
+
+    __slots__ = (
+        "_detail",
+        "_detail_kinds",
+        "_detail_min",
+        "_filler",
+        "_min_content",
+        "_references",
+        "_vague",
+    )
+
+    def __init__(self, routing: RoutingConfig, normalizer: Normalizer) -> None:
+        conf = routing.completeness
+        self._min_content = conf.min_content_tokens
+        self._detail_min = conf.detail_min_tokens
+        self._detail_kinds = frozenset(conf.detail_required_for)
+        self._filler = frozenset(tok for word in conf.filler for tok in normalizer(word))
+        self._filler |= {QUESTION_MARK, _SUBJECT_BREAK}
+        self._vague = PhraseMatcher([normalizer.phrase(p) for p in conf.vague_phrases])
+        self._detail = PhraseMatcher([normalizer.phrase(p) for p in conf.detail_phrases])
+        self._references = tuple(re.compile(p, re.IGNORECASE) for p in conf.reference_patterns)
+
+    def __call__(self, raw: str, tokens: Sequence[str], kind: str) -> bool:
+        if any(pattern.search(raw) for pattern in self._references):
+            return True
+        vague = {i for m in self._vague.find(tokens) for i in range(m.start, m.end)}
+        content = [t for i, t in enumerate(tokens) if i not in vague and t not in self._filler]
+        if len(content) < self._min_content:
+            return False
+        if kind not in self._detail_kinds or len(content) >= self._detail_min:
+            return True
+        return any(_DIGIT_RE.search(t) for t in content) or bool(self._detail.find(tokens))
+
+
+class Classifier:
+    """Rule-based classifier compiled from a :class:`RoutingConfig`."""
+
+    __slots__ = (
+        "_complete",
+        "_confidential",
+        "_default_unit",
+        "_flags",
+        "_kind_conf",
+        "_kinds",
+        "_names",
+        "_normalizer",
+        "_priority",
+        "_sensitive",
+        "_units",
+        "_weights",
+    )
+
+    def __init__(self, routing: RoutingConfig) -> None:
+        self._normalizer = Normalizer(routing.slang)
+        rules = routing.rules
+        self._names = tuple(r.name for r in rules)
+        self._weights = tuple(r.weight for r in rules)
+        self._confidential = tuple(r.confidential for r in rules)
+        self._priority = tuple(r.priority == "high" for r in rules)
+        numbered = list(enumerate(rules))
+        self._units = _Channel.build(
+            self._normalizer, [(i, r.unit, r) for i, r in numbered if r.unit is not None]
+        )
+        self._kinds = _Channel.build(
+            self._normalizer, [(i, r.kind, r) for i, r in numbered if r.kind is not None]
+        )
+        self._flags = _Channel.build(
+            self._normalizer,
+            [(i, None, r) for i, r in numbered if r.unit is None and r.kind is None],
+        )
+        self._default_unit = routing.default_unit
+        self._sensitive = routing.sensitive_units
+        self._kind_conf = routing.kind
+        self._complete = _Completeness(routing, self._normalizer)
+
+    def tokens(self, text: str, subject: str = "") -> tuple[str, ...]:
+        """The normalised tokens the rules see (subject first, never joined to the body)."""
+        body = self._normalizer(text)
+        if not subject.strip():
+            return body
+        return (*self._normalizer(subject), _SUBJECT_BREAK, *body)
+
+    def classify(
+        self, text: str, subject: str = "", declared_kind: str | None = None
+    ) -> Classification:
+        tokens = self.tokens(text, subject)
+        units = _tally(self._units.hits(tokens), self._weights)
+        kinds = _tally(self._kinds.hits(tokens), self._weights)
+        flags = _tally(self._flags.hits(tokens), self._weights)
+        unit = _best(units.scores, units.first) or self._default_unit
+        declared = declared_kind if declared_kind in KINDS else None
+        kind = declared or self._decide_kind(kinds, has_topic=bool(units.scores))
+        fired = self._fired(units, kinds, flags)
+        sensitive = unit in self._sensitive
+        names = tuple(self._names[i] for i in fired)
+        return Classification(
+            kind=kind,
+            unit=unit,
+            confidential=sensitive or any(self._confidential[i] for i in fired),
+            priority="high" if sensitive or any(self._priority[i] for i in fired) else "normal",
+            complete=self._complete(f"{subject}\n{text}", tokens, kind),
+            rules=names + ((DECLARED_KIND_RULE,) if declared else ()),
+        )
+
+    def _decide_kind(self, kinds: _Tally, *, has_topic: bool) -> str:
+        conf = self._kind_conf
+        if not kinds.scores:
+            return conf.default if has_topic else conf.empty
+        default_score = kinds.scores.get(conf.default, 0.0)
+        challengers = {k: v for k, v in kinds.scores.items() if k != conf.default}
+        best = _best(challengers, kinds.first)
+        if best is not None and challengers[best] > default_score + conf.margin:
+            return best
+        return conf.default
+
+    @staticmethod
+    def _fired(*tallies: _Tally) -> list[int]:
+        total: dict[int, float] = {}
+        first: dict[int, int] = {}
+        for tally in tallies:
+            for rule, score in tally.rule_scores.items():
+                total[rule] = total.get(rule, 0.0) + score
+                first[rule] = min(first.get(rule, tally.rule_first[rule]), tally.rule_first[rule])
+        return sorted(total, key=lambda rule: (-total[rule], first[rule]))

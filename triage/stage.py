@@ -1,0 +1,271 @@
+"""The triage stage: thread, classify, route, set deadlines, write the receipt to the outbox.
+
+A message joins the open case of its conversation; otherwise it opens a new case with a
+tracking number, and the receipt is written to the outbox in the same transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from config.routing import RoutingConfig
+from pipeline.queues import Publisher
+from pipeline.records import NormalizedMessage, Recipient, WorkItem
+from pipeline.stage import RawStage, StageResult
+from storage import cases as store
+from storage.db import utcnow
+from storage.models import OUTBOX_PENDING, RAW_NORMALIZED, RAW_TRIAGED
+from storage.raw import advance, load_raw
+from triage.calendar import WorkingCalendar
+from triage.classify import Classification, Classifier
+from triage.receipt import ReceiptFacts, receipt
+from triage.tracking import TrackingNumber
+
+logger = logging.getLogger(__name__)
+
+ACTOR = "system:triage"
+
+
+@dataclass(frozen=True, slots=True)
+class TriagePolicy:
+    """What triage needs to know about the office."""
+
+    calendar: WorkingCalendar
+    tracking_prefix: str
+    first_response_days: int
+    resolution_days: int
+
+
+@dataclass(slots=True)
+class _NewCase:
+    message: NormalizedMessage
+    classification: Classification
+    members: list[NormalizedMessage] = field(default_factory=list)
+    id: int | None = None
+    tracking_number: str = ""
+    row: dict[str, Any] = field(default_factory=dict)
+
+
+class TriageStage(RawStage):
+    """Turns normalized messages into cases and receipts."""
+
+    step = "triage"
+
+    def __init__(
+        self,
+        engine: Engine,
+        publisher: Publisher,
+        routing: RoutingConfig,
+        policy: TriagePolicy,
+        *,
+        max_attempts: int,
+    ) -> None:
+        super().__init__(engine, publisher, max_attempts=max_attempts)
+        self.routing = routing
+        self.classifier = Classifier(routing)
+        self.policy = policy
+
+    def process(self, connection: Connection, ids: Sequence[int]) -> StageResult:
+        messages = [
+            NormalizedMessage.model_validate(stored.normalized)
+            for stored in load_raw(connection, ids, RAW_NORMALIZED)
+            if stored.normalized is not None
+        ]
+        if not messages:
+            return StageResult()
+        existing = store.open_cases_by_conversation(connection, (m.conversation_key for m in messages))
+        new_cases, appended = self._thread(messages, existing)
+        self._create_cases(connection, new_cases)
+        case_of = {m.raw_message_id: case_id for m, case_id in appended}
+        case_of.update({m.raw_message_id: c.id for c in new_cases for m in c.members if c.id is not None})
+        self._add_messages(connection, messages, case_of)
+        store.record_events(connection, [_appended_event(m, case_id) for m, case_id in appended])
+        store.touch_cases(connection, (case_id for _, case_id in appended))
+        outbox_ids = self._write_receipts(connection, new_cases)
+        advance(
+            connection,
+            [{"id": m.raw_message_id, "state": RAW_TRIAGED, "case_id": case_of[m.raw_message_id]} for m in messages],
+            RAW_NORMALIZED,
+        )
+        onward = [
+            (WorkItem(step="deliver", record="outbox", id=outbox_id), case.message.channel)
+            for case, outbox_id in zip(new_cases, outbox_ids, strict=True)
+        ]
+        return StageResult(onward=onward)
+
+    def _thread(
+        self, messages: Sequence[NormalizedMessage], existing: dict[str, int]
+    ) -> tuple[list[_NewCase], list[tuple[NormalizedMessage, int]]]:
+        """Split into new cases and messages that join an open case (also one opened in this batch)."""
+        new_cases: dict[str, _NewCase] = {}
+        appended: list[tuple[NormalizedMessage, int]] = []
+        for message in messages:
+            key = message.conversation_key
+            if key in existing:
+                appended.append((message, existing[key]))
+            elif key in new_cases:
+                new_cases[key].members.append(message)
+            else:
+                classification = self.classifier.classify(message.text, message.subject, message.declared_kind)
+                new_cases[key] = _NewCase(message, classification, [message])
+        return list(new_cases.values()), appended
+
+    def _create_cases(self, connection: Connection, new_cases: list[_NewCase]) -> None:
+        if not new_cases:
+            return
+        by_year: dict[int, list[_NewCase]] = {}
+        for case in new_cases:
+            year = case.message.received_at.astimezone(self.policy.calendar.zone).year % 100
+            by_year.setdefault(year, []).append(case)
+        for year, group in sorted(by_year.items()):
+            first = store.reserve_sequences(connection, f"{year:02d}", len(group))
+            for offset, case in enumerate(group):
+                case.tracking_number = str(TrackingNumber(self.policy.tracking_prefix, year, first + offset))
+        for case in new_cases:
+            case.row = self._case_row(case)
+        ids = store.insert_cases(connection, [case.row for case in new_cases])
+        for case, case_id in zip(new_cases, ids, strict=True):
+            case.id = case_id
+        store.record_events(connection, [_created_event(case) for case in new_cases])
+        store.record_events(
+            connection, [_appended_event(m, case_id) for case in new_cases for m in case.members[1:] if (case_id := case.id)]
+        )
+
+    def _case_row(self, case: _NewCase) -> dict[str, Any]:
+        message, found = case.message, case.classification
+        now = utcnow()
+        unit_sensitive = found.unit in self.routing.sensitive_units
+        return {
+            "tracking_number": case.tracking_number,
+            "kind": found.kind,
+            "category": found.unit,
+            "unit": found.unit,
+            "status": "received",
+            "priority": found.priority,
+            "confidential": found.confidential or unit_sensitive or message.anonymous,
+            "anonymous": message.anonymous,
+            "complete": found.complete,
+            "reporter_id": message.reporter.reporter_id,
+            "channel": message.channel,
+            "conversation_key": message.conversation_key,
+            "subject": message.subject or _first_line(message.text),
+            "routing_rules": ", ".join(found.rules),
+            "received_at": message.received_at,
+            "first_response_due": self._due(message.received_at, self.policy.first_response_days),
+            "resolution_due": self._due(message.received_at, self.policy.resolution_days),
+            "created_at": now,
+            "updated_at": now,
+        }
+
+    def _due(self, received_at: datetime, working_days: int) -> datetime:
+        return self.policy.calendar.deadline(received_at, working_days)
+
+    def _add_messages(
+        self, connection: Connection, messages: Sequence[NormalizedMessage], case_of: dict[int, int]
+    ) -> None:
+        rows = [
+            {
+                "case_id": case_of[m.raw_message_id],
+                "raw_message_id": m.raw_message_id,
+                "direction": "in",
+                "channel": m.channel,
+                "subject": m.subject,
+                "text": m.text,
+                "received_at": m.received_at,
+            }
+            for m in messages
+        ]
+        ids = store.insert_messages(connection, rows)
+        store.insert_attachments(
+            connection,
+            [
+                {"case_message_id": message_id, **blob.model_dump()}
+                for m, message_id in zip(messages, ids, strict=True)
+                for blob in m.attachments
+            ],
+        )
+
+    def _write_receipts(self, connection: Connection, new_cases: Sequence[_NewCase]) -> list[int]:
+        now = utcnow()
+        rows = []
+        for case in new_cases:
+            row = case.row
+            subject, text = receipt(
+                ReceiptFacts(
+                    tracking_number=case.tracking_number,
+                    kind=row["kind"],
+                    unit_name=self.routing.unit(row["unit"]).name,
+                    confidential=row["confidential"],
+                    first_response_due=row["first_response_due"],
+                    resolution_due=row["resolution_due"],
+                ),
+                self.policy.calendar.zone,
+            )
+            rows.append(
+                {
+                    "case_id": case.id,
+                    "channel": case.message.channel,
+                    "purpose": "receipt",
+                    "idempotency_key": f"receipt:{case.id}",
+                    "recipient": _recipient(case.message).model_dump(mode="json"),
+                    "subject": subject,
+                    "body": text,
+                    "in_reply_to": case.message.channel_message_id,
+                    "state": OUTBOX_PENDING,
+                    "attempts": 0,
+                    "queued_at": now,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
+            )
+        return store.insert_outbox(connection, rows)
+
+
+def _recipient(message: NormalizedMessage) -> Recipient:
+    reporter = message.reporter
+    return Recipient(
+        conversation_key=message.conversation_key,
+        email=reporter.email,
+        phone=reporter.phone,
+        channel_user_id=reporter.channel_user_id,
+        name=reporter.name,
+        raw_message_id=message.raw_message_id,
+    )
+
+
+def _created_event(case: _NewCase) -> dict[str, Any]:
+    found = case.classification
+    return {
+        "case_id": case.id,
+        "actor": ACTOR,
+        "action": "created",
+        "detail": {
+            "tracking_number": case.tracking_number,
+            "kind": found.kind,
+            "unit": found.unit,
+            "priority": found.priority,
+            "rules": list(found.rules),
+            "channel": case.message.channel,
+            "raw_message_id": case.message.raw_message_id,
+        },
+    }
+
+
+def _appended_event(message: NormalizedMessage, case_id: int) -> dict[str, Any]:
+    return {
+        "case_id": case_id,
+        "actor": ACTOR,
+        "action": "message_added",
+        "detail": {"channel": message.channel, "raw_message_id": message.raw_message_id},
+    }
+
+
+def _first_line(text: str, limit: int = 120) -> str:
+    line = text.strip().split("\n", 1)[0]
+    return line if len(line) <= limit else line[: limit - 1] + "…"
