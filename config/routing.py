@@ -135,10 +135,30 @@ class KindConfig(_Strict):
     )
 
 
+class ScoringConfig(_Strict):
+    """How rule hits add up to a unit / kind score.
+
+    Each hit is worth ``weight * repeat_decay**n`` (``n`` = earlier hits of the same rule) times
+    ``1 + position_bonus * (1 - start / length)`` for unit rules (tie-break rule 1: the matter
+    mentioned first). Sensitive units' scores are multiplied by ``sensitive_boost``, and a unit
+    needs at least ``min_unit_score`` to be chosen over ``default_unit``.
+    """
+
+    repeat_decay: float = Field(default=0.5, gt=0, le=1)
+    position_bonus: float = Field(default=0.5, ge=0)
+    sensitive_boost: float = Field(default=2.0, ge=1)
+    min_unit_score: float = Field(default=1.5, ge=0)
+
+
 class RoutingConfig(_Strict):
     """The whole routing configuration."""
 
     default_unit: str = "frontdesk"
+    clitics: list[str] = Field(
+        default_factory=lambda: ["nya"],
+        description="suffixes a token may carry and still match (toiletnya -> toilet)",
+    )
+    scoring: ScoringConfig = Field(default_factory=ScoringConfig)
     units: list[UnitConfig] = Field(min_length=1)
     rules: list[RuleConfig] = Field(default_factory=list)
     slang: dict[str, str] = Field(default_factory=dict)

@@ -84,7 +84,7 @@ class DeliveryStage:
             async for attempt in AsyncRetrying(
                 retry=retry_if_exception_type(TransientSendError),
                 stop=stop_after_attempt(IMMEDIATE_ATTEMPTS),
-                wait=wait_exponential_jitter(initial=0.2, max=2.0),
+                wait=wait_exponential_jitter(multiplier=0.2, max=2.0),
                 reraise=True,
             ):
                 with attempt:

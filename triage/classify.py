@@ -25,7 +25,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from config.routing import KINDS, RoutingConfig, RuleConfig
+from config.routing import KINDS, RoutingConfig, RuleConfig, ScoringConfig
 from triage.text import QUESTION_MARK, Normalizer, PhraseMatcher
 
 DECLARED_KIND_RULE = "declared_kind"
@@ -74,7 +74,10 @@ class _Channel:
 
     @classmethod
     def build(
-        cls, normalizer: Normalizer, entries: Sequence[tuple[int, str | None, RuleConfig]]
+        cls,
+        normalizer: Normalizer,
+        entries: Sequence[tuple[int, str | None, RuleConfig]],
+        clitics: Sequence[str],
     ) -> _Channel:
         index: dict[tuple[str, ...], list[_Owner]] = {}
         for rule_index, target, rule in entries:
@@ -89,7 +92,7 @@ class _Channel:
                     if owner not in owners:
                         owners.append(owner)
         patterns = list(index)
-        return cls(PhraseMatcher(patterns), [tuple(index[p]) for p in patterns])
+        return cls(PhraseMatcher(patterns, clitics), [tuple(index[p]) for p in patterns])
 
     def hits(self, tokens: Sequence[str]) -> list[_Hit]:
         """Rule hits; a rule counts once per position even if two of its patterns match."""
@@ -112,17 +115,25 @@ class _Tally:
     rule_first: dict[int, int]
 
 
-def _tally(hits: Sequence[_Hit], weights: Sequence[float]) -> _Tally:
+def _tally(
+    hits: Sequence[_Hit], weights: Sequence[float], scoring: ScoringConfig, length: int = 0
+) -> _Tally:
+    """Add up hits (in text order). ``length`` > 0 turns on the position bonus."""
     confirmed = {h.rule for h in hits if h.role != _AMBIGUOUS}
+    repeats: dict[int, int] = {}
     tally = _Tally({}, {}, {}, {})
     for hit in hits:
         if hit.role == _CONTEXT or (hit.role == _AMBIGUOUS and hit.rule not in confirmed):
             continue
-        weight = weights[hit.rule]
-        tally.rule_scores[hit.rule] = tally.rule_scores.get(hit.rule, 0.0) + weight
+        seen = repeats.get(hit.rule, 0)
+        repeats[hit.rule] = seen + 1
+        score = weights[hit.rule] * scoring.repeat_decay**seen
+        if length:
+            score *= 1.0 + scoring.position_bonus * (1.0 - hit.start / length)
+        tally.rule_scores[hit.rule] = tally.rule_scores.get(hit.rule, 0.0) + score
         tally.rule_first.setdefault(hit.rule, hit.start)
         if hit.target is not None:
-            tally.scores[hit.target] = tally.scores.get(hit.target, 0.0) + weight
+            tally.scores[hit.target] = tally.scores.get(hit.target, 0.0) + score
             tally.first.setdefault(hit.target, hit.start)
     return tally
 
@@ -146,15 +157,17 @@ class _Completeness:
         "_vague",
     )
 
-    def __init__(self, routing: RoutingConfig, normalizer: Normalizer) -> None:
+    def __init__(
+        self, routing: RoutingConfig, normalizer: Normalizer, clitics: Sequence[str]
+    ) -> None:
         conf = routing.completeness
         self._min_content = conf.min_content_tokens
         self._detail_min = conf.detail_min_tokens
         self._detail_kinds = frozenset(conf.detail_required_for)
         self._filler = frozenset(tok for word in conf.filler for tok in normalizer(word))
         self._filler |= {QUESTION_MARK, _SUBJECT_BREAK}
-        self._vague = PhraseMatcher([normalizer.phrase(p) for p in conf.vague_phrases])
-        self._detail = PhraseMatcher([normalizer.phrase(p) for p in conf.detail_phrases])
+        self._vague = PhraseMatcher([normalizer.phrase(p) for p in conf.vague_phrases], clitics)
+        self._detail = PhraseMatcher([normalizer.phrase(p) for p in conf.detail_phrases], clitics)
         self._references = tuple(re.compile(p, re.IGNORECASE) for p in conf.reference_patterns)
 
     def __call__(self, raw: str, tokens: Sequence[str], kind: str) -> bool:
@@ -182,6 +195,7 @@ class Classifier:
         "_names",
         "_normalizer",
         "_priority",
+        "_scoring",
         "_sensitive",
         "_units",
         "_weights",
@@ -189,6 +203,8 @@ class Classifier:
 
     def __init__(self, routing: RoutingConfig) -> None:
         self._normalizer = Normalizer(routing.slang)
+        self._scoring = routing.scoring
+        clitics = tuple(routing.clitics)
         rules = routing.rules
         self._names = tuple(r.name for r in rules)
         self._weights = tuple(r.weight for r in rules)
@@ -196,19 +212,24 @@ class Classifier:
         self._priority = tuple(r.priority == "high" for r in rules)
         numbered = list(enumerate(rules))
         self._units = _Channel.build(
-            self._normalizer, [(i, r.unit, r) for i, r in numbered if r.unit is not None]
+            self._normalizer,
+            [(i, r.unit, r) for i, r in numbered if r.unit is not None],
+            clitics,
         )
         self._kinds = _Channel.build(
-            self._normalizer, [(i, r.kind, r) for i, r in numbered if r.kind is not None]
+            self._normalizer,
+            [(i, r.kind, r) for i, r in numbered if r.kind is not None],
+            clitics,
         )
         self._flags = _Channel.build(
             self._normalizer,
             [(i, None, r) for i, r in numbered if r.unit is None and r.kind is None],
+            clitics,
         )
         self._default_unit = routing.default_unit
         self._sensitive = routing.sensitive_units
         self._kind_conf = routing.kind
-        self._complete = _Completeness(routing, self._normalizer)
+        self._complete = _Completeness(routing, self._normalizer, clitics)
 
     def tokens(self, text: str, subject: str = "") -> tuple[str, ...]:
         """The normalised tokens the rules see (subject first, never joined to the body)."""
@@ -221,10 +242,10 @@ class Classifier:
         self, text: str, subject: str = "", declared_kind: str | None = None
     ) -> Classification:
         tokens = self.tokens(text, subject)
-        units = _tally(self._units.hits(tokens), self._weights)
-        kinds = _tally(self._kinds.hits(tokens), self._weights)
-        flags = _tally(self._flags.hits(tokens), self._weights)
-        unit = _best(units.scores, units.first) or self._default_unit
+        units = _tally(self._units.hits(tokens), self._weights, self._scoring, len(tokens))
+        kinds = _tally(self._kinds.hits(tokens), self._weights, self._scoring)
+        flags = _tally(self._flags.hits(tokens), self._weights, self._scoring)
+        unit = self._decide_unit(units)
         declared = declared_kind if declared_kind in KINDS else None
         kind = declared or self._decide_kind(kinds, has_topic=bool(units.scores))
         fired = self._fired(units, kinds, flags)
@@ -238,6 +259,16 @@ class Classifier:
             complete=self._complete(f"{subject}\n{text}", tokens, kind),
             rules=names + ((DECLARED_KIND_RULE,) if declared else ()),
         )
+
+    def _decide_unit(self, units: _Tally) -> str:
+        scores = {
+            unit: score * (self._scoring.sensitive_boost if unit in self._sensitive else 1.0)
+            for unit, score in units.scores.items()
+        }
+        best = _best(scores, units.first)
+        if best is None or scores[best] < self._scoring.min_unit_score:
+            return self._default_unit
+        return best
 
     def _decide_kind(self, kinds: _Tally, *, has_topic: bool) -> str:
         conf = self._kind_conf

@@ -14,8 +14,10 @@ so the two always agree):
 
 Phrase matching works on whole tokens, never substrings (``ac`` does not match inside ``acara``).
 A phrase token ending in ``*`` matches any token that starts with it (``leceh*`` matches
-``lecehan``). At every position the longest phrase wins and its tokens are consumed, so
-multi-word phrases take precedence over the single tokens inside them.
+``lecehan``); a plain phrase token also matches the token with a clitic suffix from the config
+(``toilet`` matches ``toiletnya``) when at least ``MIN_STEM`` letters remain. At every position
+the longest phrase wins and its tokens are consumed, so multi-word phrases take precedence over
+the single tokens inside them.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from dataclasses import dataclass
 
 QUESTION_MARK = "?"
 WILDCARD = "*"
+MIN_STEM = 3
 
 _TOKEN_RE = re.compile(r"[^\W_]+|\?")
 _REPEAT_RE = re.compile(r"([^\W\d_])\1{2,}")
@@ -109,12 +112,6 @@ class PhraseMatch:
     end: int
 
 
-def _token_matches(pattern_token: str, token: str) -> bool:
-    if pattern_token.endswith(WILDCARD):
-        return token.startswith(pattern_token[:-1])
-    return pattern_token == token
-
-
 class PhraseMatcher:
     """Longest-match-first, whole-token phrase matcher over normalised tokens.
 
@@ -123,10 +120,11 @@ class PhraseMatcher:
     length, and skips past them, so a multi-word phrase consumes its tokens.
     """
 
-    __slots__ = ("_exact", "_min_prefix", "_prefix", "patterns")
+    __slots__ = ("_clitics", "_exact", "_min_prefix", "_prefix", "patterns")
 
-    def __init__(self, patterns: Sequence[tuple[str, ...]]) -> None:
+    def __init__(self, patterns: Sequence[tuple[str, ...]], clitics: Sequence[str] = ()) -> None:
         self.patterns: tuple[tuple[str, ...], ...] = tuple(patterns)
+        self._clitics = tuple(c for c in clitics if c)
         self._exact: dict[str, list[int]] = {}
         self._prefix: dict[str, list[int]] = {}
         for index, pattern in enumerate(self.patterns):
@@ -137,15 +135,28 @@ class PhraseMatcher:
                 self._prefix.setdefault(head[:-1], []).append(index)
             else:
                 self._exact.setdefault(head, []).append(index)
-        self._min_prefix = min((len(stem) for stem in self._prefix), default=0)
+        self._min_prefix = max(min((len(stem) for stem in self._prefix), default=1), 1)
+
+    def _stems(self, token: str) -> list[str]:
+        """The token and the token without a clitic suffix (``toiletnya`` -> ``toilet``)."""
+        stems = [token]
+        for clitic in self._clitics:
+            if token.endswith(clitic) and len(token) - len(clitic) >= MIN_STEM:
+                stems.append(token[: -len(clitic)])
+        return stems
+
+    def _token_matches(self, part: str, token: str) -> bool:
+        if part.endswith(WILDCARD):
+            return token.startswith(part[:-1])
+        return part in self._stems(token)
 
     def _candidates(self, token: str) -> list[int]:
-        found = list(self._exact.get(token, ()))
+        found: list[int] = []
+        for stem in self._stems(token):
+            found.extend(self._exact.get(stem, ()))
         if self._prefix:
-            for cut in range(max(self._min_prefix, 1), len(token) + 1):
-                hit = self._prefix.get(token[:cut])
-                if hit is not None:
-                    found.extend(hit)
+            for cut in range(self._min_prefix, len(token) + 1):
+                found.extend(self._prefix.get(token[:cut], ()))
         return found
 
     def _matches_at(self, tokens: Sequence[str], start: int, index: int) -> bool:
@@ -153,7 +164,8 @@ class PhraseMatcher:
         if start + len(pattern) > len(tokens):
             return False
         return all(
-            _token_matches(part, tokens[start + offset]) for offset, part in enumerate(pattern)
+            self._token_matches(part, tokens[start + offset])
+            for offset, part in enumerate(pattern)
         )
 
     def find(self, tokens: Sequence[str]) -> list[PhraseMatch]:
@@ -168,7 +180,7 @@ class PhraseMatcher:
                     continue
                 if length > best_len:
                     best_len, best = length, [index]
-                else:
+                elif index not in best:
                     best.append(index)
             if best_len:
                 matches.extend(PhraseMatch(i, position, position + best_len) for i in best)

@@ -1,0 +1,185 @@
+"""SIGKILL `satupintu run` in the middle of a stream of submissions, start it again: every
+accepted submission ends as exactly one case with exactly one receipt, and a client retrying
+a request that failed in the crash makes no second case."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from config.settings import Settings
+from tests.pipeline.conftest import SettingsFactory
+from tests.support import REPO, Running, eventually
+from storage.db import create_db_engine
+
+pytestmark = pytest.mark.slow
+
+TOTAL = 400
+KILL_AFTER = 120
+CONCURRENCY = 8
+
+
+def _environment(settings: Settings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SATUPINTU_")}
+    env.update(
+        SATUPINTU_DATA_DIR=str(settings.data_dir),
+        SATUPINTU_DATABASE_URL=settings.database_url,
+        SATUPINTU_BROKER_URL=settings.broker_url,
+        SATUPINTU_HTTP__PORT=str(settings.http.port),
+        SATUPINTU_PIPELINE__QUEUE_PREFIX=settings.pipeline.queue_prefix,
+        SATUPINTU_PIPELINE__SWEEP_INTERVAL_SECONDS="0.5",
+        SATUPINTU_PIPELINE__STALE_AFTER_SECONDS="2",
+        SATUPINTU_LOG__FORMAT="json",
+    )
+    return env
+
+
+def _start(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "workers", "run"],
+        cwd=REPO,
+        env=_environment(settings),
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+async def _ready(base_url: str, process: subprocess.Popen[bytes]) -> None:
+    async with aiohttp.ClientSession() as http:
+
+        async def answers() -> bool:
+            assert process.poll() is None, "server exited during start-up"
+            try:
+                async with http.get(f"{base_url}/readyz") as response:
+                    return response.status == 200
+            except aiohttp.ClientError:
+                return False
+
+        await eventually(answers, timeout=60)
+
+
+class Stream:
+    """Submits reports with unique client references, remembering which were accepted."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.accepted: set[str] = set()
+        self.failed: set[str] = set()
+
+    async def send(self, http: aiohttp.ClientSession, reference: str) -> None:
+        body = {
+            "name": "Pelapor Uji",
+            "email": f"{reference}@example.id",
+            "subject": "AC rusak",
+            "text": f"AC di ruang kelas E-203 rusak sejak minggu lalu, mohon diperbaiki ({reference}).",
+            "client_reference": reference,
+        }
+        try:
+            async with http.post(f"{self.base_url}/api/v1/reports", json=body) as response:
+                if response.status == 202:
+                    self.accepted.add(reference)
+                    self.failed.discard(reference)
+                    return
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            pass
+        self.failed.add(reference)
+
+    async def run(self, references: list[str], stop_when: asyncio.Event | None = None) -> None:
+        queue = list(references)
+        timeout = aiohttp.ClientTimeout(total=10)
+        async with aiohttp.ClientSession(timeout=timeout) as http:
+
+            async def worker() -> None:
+                while queue and not (stop_when and stop_when.is_set()):
+                    await self.send(http, queue.pop(0))
+
+            await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+
+
+async def test_sigkill_mid_stream_loses_and_doubles_nothing(backend_settings: SettingsFactory, tmp_path: Path) -> None:
+    settings = backend_settings()
+    base_url = f"http://127.0.0.1:{settings.http.port}"
+    log = tmp_path / "server.log"
+    references = [f"crash-{n:04d}" for n in range(TOTAL)]
+
+    first = _start(settings, log)
+    try:
+        await _ready(base_url, first)
+        stream = Stream(base_url)
+        killed = asyncio.Event()
+
+        async def killer() -> None:
+            while len(stream.accepted) < KILL_AFTER:
+                await asyncio.sleep(0.005)
+            first.send_signal(signal.SIGKILL)
+            first.wait()
+            await asyncio.sleep(0.3)  # let in-flight requests fail against the dead server
+            killed.set()
+
+        await asyncio.gather(stream.run(references[: TOTAL // 2], stop_when=killed), killer())
+        assert first.returncode == -signal.SIGKILL
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+
+    accepted_before_crash = set(stream.accepted)
+    assert len(accepted_before_crash) >= KILL_AFTER
+
+    second = _start(settings, log)
+    try:
+        await _ready(base_url, second)
+        # A real client retries what failed, with the same reference, then goes on.
+        retry = sorted(stream.failed)
+        rest = [r for r in references if r not in stream.accepted and r not in stream.failed]
+        await stream.run(retry + rest)
+        assert not stream.failed, f"rejected after restart: {sorted(stream.failed)[:5]}"
+
+        engine = create_db_engine(settings.database_url)
+        app = Running(settings, base_url, engine, pipeline=None)  # type: ignore[arg-type]
+        try:
+            await eventually(
+                lambda: app.scalar("SELECT count(*) FROM outbox WHERE state = 'sent'")
+                >= len(stream.accepted),
+                timeout=120,
+            )
+            await asyncio.sleep(3)  # past the sweeper's timeout: a doubled work item would show now
+            _assert_exactly_once(app, stream.accepted)
+        finally:
+            engine.dispose()
+
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=30) == 0, "SIGTERM must stop the pipeline cleanly"
+    finally:
+        if second.poll() is None:
+            second.kill()
+            second.wait()
+
+
+def _assert_exactly_once(app: Running, accepted: set[str]) -> None:
+    rows = app.rows(
+        "SELECT r.external_id, r.state, r.case_id FROM raw_message r WHERE r.channel = 'webform'"
+    )
+    stored = {row["external_id"]: row for row in rows}
+    assert len(stored) == len(rows), "one raw message per client reference"
+    missing = accepted - stored.keys()
+    assert not missing, f"accepted but not stored: {sorted(missing)[:5]}"
+    assert all(row["state"] == "triaged" for row in rows), "every stored submission is triaged"
+
+    per_case = app.rows(
+        "SELECT c.id, count(DISTINCT r.id) AS messages, "
+        "(SELECT count(*) FROM outbox o WHERE o.case_id = c.id) AS receipts, "
+        "(SELECT count(*) FROM outbox o WHERE o.case_id = c.id AND o.state = 'sent') AS sent "
+        "FROM cases c JOIN raw_message r ON r.case_id = c.id GROUP BY c.id"
+    )
+    assert len(per_case) == len(rows), "exactly one case per submission"
+    assert all(c["messages"] == 1 and c["receipts"] == 1 and c["sent"] == 1 for c in per_case)
+    numbers = app.rows("SELECT count(DISTINCT tracking_number) AS n, count(*) AS total FROM cases")[0]
+    assert numbers["n"] == numbers["total"]

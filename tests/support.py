@@ -1,0 +1,145 @@
+"""Helpers shared by the tests: settings on a temporary data dir, a running pipeline, waiting."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from sqlalchemy import Engine, text
+
+from config.settings import Settings, load_settings
+from pipeline.app import COMPONENTS, Parts, Pipeline
+from storage.db import create_db_engine
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+CORPUS = SHARED / "corpus"
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def require(available: bool, what: str) -> None:
+    """Skip with a message when something the test needs is missing; under CI=true, fail."""
+    if available:
+        return
+    if in_ci():
+        pytest.fail(f"{what} (required under CI=true)")
+    pytest.skip(what)
+
+
+def corpus(*parts: str) -> Path:
+    path = CORPUS.joinpath(*parts)
+    require(path.exists(), f"{path} not found: the shared corpus is read in place from ../shared")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def make_settings(data_dir: Path, **overrides: Any) -> Settings:
+    """Settings on a fresh data dir, a free port, a queue prefix of its own and a fast sweeper."""
+    base: dict[str, Any] = {
+        "data_dir": data_dir,
+        "http": {"host": "127.0.0.1", "port": free_port()},
+        "pipeline": {
+            "queue_prefix": f"t{uuid.uuid4().hex[:12]}",
+            "sweep_interval_seconds": 0.5,
+            "stale_after_seconds": 3.0,
+            "batch_size": 50,
+        },
+        "log": {"level": "WARNING", "format": "console"},
+    }
+    return load_settings(**deep_merge(base, overrides))
+
+
+@dataclass
+class Running:
+    """A pipeline running in this test's event loop."""
+
+    settings: Settings
+    base_url: str
+    engine: Engine
+    pipeline: Pipeline
+
+    def scalar(self, sql: str, **params: Any) -> Any:
+        with self.engine.connect() as connection:
+            return connection.execute(text(sql), params).scalar()
+
+    def rows(self, sql: str, **params: Any) -> list[dict[str, Any]]:
+        with self.engine.connect() as connection:
+            return [dict(r) for r in connection.execute(text(sql), params).mappings()]
+
+
+@asynccontextmanager
+async def running_pipeline(settings: Settings, components: tuple[str, ...] = COMPONENTS) -> AsyncIterator[Running]:
+    parts = Parts.from_settings(settings)
+    parts.prepare_database()
+    pipeline = Pipeline(parts, components)
+    stop = asyncio.Event()
+    task = asyncio.create_task(pipeline.serve(stop))
+    base_url = f"http://{settings.http.host}:{settings.http.port}"
+    engine = create_db_engine(settings.database_url)
+    try:
+        if "http" in components:
+            await _wait_http(base_url, task)
+        yield Running(settings, base_url, engine, pipeline)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=30)
+        engine.dispose()
+
+
+async def _wait_http(base_url: str, task: asyncio.Task[None]) -> None:
+    async with aiohttp.ClientSession() as session:
+        for _ in range(200):
+            if task.done():
+                task.result()
+            try:
+                async with session.get(f"{base_url}/healthz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientConnectionError:
+                pass
+            await asyncio.sleep(0.05)
+    raise TimeoutError(f"{base_url} did not answer")
+
+
+async def eventually(
+    check: Callable[[], Any] | Callable[[], Awaitable[Any]], timeout: float = 20.0, interval: float = 0.1
+) -> Any:
+    """Wait until ``check`` returns something truthy; fail with its last value."""
+    deadline = time.monotonic() + timeout
+    value: Any = None
+    while time.monotonic() < deadline:
+        value = check()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return value
+        await asyncio.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s (last value: {value!r})")
