@@ -126,6 +126,32 @@ def worker(ctx: click.Context, component: str) -> None:
     run_until_signalled(parts, [component])
 
 
+@cli.command("import")
+@click.argument("channel")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+@_fail_cleanly
+def import_(ctx: click.Context, channel: str, source: Path) -> None:
+    """Import a file through an importing connector (phone logs, walk-in sheets).
+
+    Importing the same file again adds nothing: each record's idempotency key is the ledger.
+    """
+    from connectors.base import ImportingConnector
+    from pipeline.inbound import import_file
+
+    parts = _parts(ctx)
+    connector = parts.connectors().get(channel)
+    if not isinstance(connector, ImportingConnector):
+        raise click.BadParameter(f"{channel!r} is not an enabled importing connector", param_hint="CHANNEL")
+    parts.prepare_database()
+    publisher = parts.publisher()
+    try:
+        report = import_file(connector, source, parts.engine, publisher)
+    finally:
+        publisher.close()
+    click.echo(f"{source}: {report.new} new, {report.already_imported} already imported")
+
+
 @cli.group()
 def db() -> None:
     """Database schema."""

@@ -66,6 +66,9 @@ class RuleConfig(_Strict):
     ambiguous: list[str] = Field(default_factory=list)
     context: list[str] = Field(default_factory=list)
     weight: float = Field(default=1.0, gt=0)
+    kind_weight: float | None = Field(
+        default=None, gt=0, description="weight towards `kind` when it differs from `weight`"
+    )
     confidential: bool = False
     priority: Priority = "normal"
     description: str = ""
@@ -83,6 +86,8 @@ class RuleConfig(_Strict):
             raise ValueError(
                 f"rule {self.name!r}: ambiguous phrases need 'phrases' or 'context' to confirm them"
             )
+        if self.kind_weight is not None and self.kind is None:
+            raise ValueError(f"rule {self.name!r}: kind_weight is set but kind is not")
         no_target = self.unit is None and self.kind is None
         if no_target and not self.confidential and self.priority == "normal":
             raise ValueError(
@@ -103,7 +108,7 @@ class CompletenessConfig(_Strict):
 
     min_content_tokens: int = Field(default=4, ge=0)
     detail_min_tokens: int = Field(default=12, ge=0)
-    detail_required_for: list[Kind] = Field(default_factory=lambda: ["pengaduan"])
+    detail_required_for: list[Kind] = Field(default_factory=lambda: list[Kind](["pengaduan"]))
     filler: list[str] = Field(default_factory=list)
     vague_phrases: list[str] = Field(default_factory=list)
     detail_phrases: list[str] = Field(default_factory=list)
@@ -140,8 +145,8 @@ class ScoringConfig(_Strict):
 
     Each hit is worth ``weight * repeat_decay**n`` (``n`` = earlier hits of the same rule) times
     ``1 + position_bonus * (1 - start / length)`` for unit rules (tie-break rule 1: the matter
-    mentioned first). Sensitive units' scores are multiplied by ``sensitive_boost``, and a unit
-    needs at least ``min_unit_score`` to be chosen over ``default_unit``.
+    mentioned first). A unit needs a raw score of at least ``min_unit_score`` to be chosen over
+    ``default_unit``; among those, sensitive units' scores are multiplied by ``sensitive_boost``.
     """
 
     repeat_decay: float = Field(default=0.5, gt=0, le=1)

@@ -20,12 +20,13 @@ from sqlalchemy import Engine
 
 from config.routing import RoutingConfig, load_routing
 from config.settings import Settings
-from connectors.base import Connector, ConnectorContext
+from connectors.base import Connector, ConnectorContext, PollingConnector
 from connectors.registry import load_enabled
 from normalizer.stage import NormalizeStage
 from pipeline.consumer import StageConsumer
 from pipeline.delivery import DeliveryStage
 from pipeline.http import Health, build_app
+from pipeline.inbound import run_poll_loop
 from pipeline.ingest import Ingestor
 from pipeline.mailer import SmtpMailer
 from pipeline.queues import Publisher, Topology
@@ -169,14 +170,28 @@ class Pipeline:
         return stages
 
     async def serve(self, stop: asyncio.Event) -> None:
-        """Run until ``stop`` is set; then finish what is in hand and close."""
+        """Run until ``stop`` is set; then finish what is in hand and close.
+
+        The ``http`` component is the inbound side: it serves the webhook routes and runs the
+        pull loops of polling connectors.
+        """
         runner: web.AppRunner | None = None
         ingest: Ingestor | None = None
+        inbound: dict[str, Connector[Any]] = {}
+        polls: list[asyncio.Task[None]] = []
         self.start_threads()
         try:
             if "http" in self.components:
+                inbound = self.parts.connectors()
+                for connector in inbound.values():
+                    await connector.start()
                 ingest = Ingestor(self.parts.engine, self.parts.publisher(), BlobStore(self.parts.settings.blob_dir))
-                runner = await self._start_http(ingest)
+                runner = await self._start_http(ingest, inbound)
+                polls = [
+                    asyncio.create_task(run_poll_loop(c, ingest, stop), name=f"poll-{c.name}")
+                    for c in inbound.values()
+                    if isinstance(c, PollingConnector)
+                ]
             logger.info("satupintu started", extra={"components": sorted(self.components)})
             await stop.wait()
         finally:
@@ -184,16 +199,17 @@ class Pipeline:
             self.health.draining = True
             if runner is not None:
                 await runner.cleanup()  # stops accepting, lets requests in flight finish
+            await asyncio.gather(*polls, return_exceptions=True)
+            for connector in inbound.values():
+                await connector.stop()
             if ingest is not None:
                 ingest.close()
             await asyncio.to_thread(self.stop_threads)
             logger.info("satupintu stopped")
 
-    async def _start_http(self, ingest: Ingestor) -> web.AppRunner:
+    async def _start_http(self, ingest: Ingestor, connectors: dict[str, Connector[Any]]) -> web.AppRunner:
         http = self.parts.settings.http
-        app = build_app(
-            connectors=self.parts.connectors(), ingest=ingest, health=self.health, max_body_bytes=http.max_body_bytes
-        )
+        app = build_app(connectors=connectors, ingest=ingest, health=self.health, max_body_bytes=http.max_body_bytes)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_GRACE_SECONDS)
         await runner.setup()
         site = web.TCPSite(runner, http.host, http.port)

@@ -50,10 +50,10 @@ class SmtpMailer:
                 timeout=TIMEOUT_SECONDS,
             )
         except aiosmtplib.SMTPRecipientsRefused as exc:
-            codes = [refused.code for refused in exc.recipients]
-            if codes and all(500 <= code < 600 for code in codes):
-                raise PermanentSendError(f"recipient refused: {codes}") from exc
-            raise TransientSendError(f"recipient deferred: {codes}") from exc
+            answers = "; ".join(f"{refused.code} {refused.message}" for refused in exc.recipients)
+            if exc.recipients and all(500 <= refused.code < 600 for refused in exc.recipients):
+                raise PermanentSendError(f"recipient refused: {answers}") from exc
+            raise TransientSendError(f"recipient deferred: {answers}") from exc
         except aiosmtplib.SMTPResponseException as exc:
             if 500 <= exc.code < 600:
                 raise PermanentSendError(f"SMTP {exc.code}: {exc.message}") from exc

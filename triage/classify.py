@@ -5,8 +5,10 @@ All keyword data lives in ``config/routing.toml``; this module only compiles and
 Decision rules (see the module tests for examples):
 
 * **unit** - each occurrence of a unit rule's phrase adds the rule's weight to its unit
-  (ambiguous phrases only count when the same rule has a second signal, see ``RuleConfig``). The highest score
-  wins; ties go to the unit mentioned first. No signal -> ``RoutingConfig.default_unit``.
+  (ambiguous phrases only count when the same rule has a second signal, see ``RuleConfig``),
+  scaled by ``[scoring]``: repeats of a rule decay, early mentions count more. Units below
+  ``min_unit_score`` are dropped; sensitive units are boosted; the highest score wins, ties go
+  to the unit mentioned first. Nothing left -> ``RoutingConfig.default_unit``.
 * **kind** - ``declared_kind`` (from a web form) wins when valid. Otherwise kind rules score the
   same way; a non-default kind must beat the default kind (``pengaduan``) by more than
   ``kind.margin``. With no kind signal at all the default kind is used, or ``kind.empty`` when
@@ -179,7 +181,7 @@ class _Completeness:
             return False
         if kind not in self._detail_kinds or len(content) >= self._detail_min:
             return True
-        return any(_DIGIT_RE.search(t) for t in content) or bool(self._detail.find(tokens))
+        return bool(_DIGIT_RE.search(raw)) or bool(self._detail.find(tokens))
 
 
 class Classifier:
@@ -191,6 +193,7 @@ class Classifier:
         "_default_unit",
         "_flags",
         "_kind_conf",
+        "_kind_weights",
         "_kinds",
         "_names",
         "_normalizer",
@@ -208,6 +211,7 @@ class Classifier:
         rules = routing.rules
         self._names = tuple(r.name for r in rules)
         self._weights = tuple(r.weight for r in rules)
+        self._kind_weights = tuple(r.kind_weight or r.weight for r in rules)
         self._confidential = tuple(r.confidential for r in rules)
         self._priority = tuple(r.priority == "high" for r in rules)
         numbered = list(enumerate(rules))
@@ -243,7 +247,7 @@ class Classifier:
     ) -> Classification:
         tokens = self.tokens(text, subject)
         units = _tally(self._units.hits(tokens), self._weights, self._scoring, len(tokens))
-        kinds = _tally(self._kinds.hits(tokens), self._weights, self._scoring)
+        kinds = _tally(self._kinds.hits(tokens), self._kind_weights, self._scoring)
         flags = _tally(self._flags.hits(tokens), self._weights, self._scoring)
         unit = self._decide_unit(units)
         declared = declared_kind if declared_kind in KINDS else None
@@ -261,14 +265,14 @@ class Classifier:
         )
 
     def _decide_unit(self, units: _Tally) -> str:
+        """Highest boosted score among units whose raw score reaches ``min_unit_score``."""
+        scoring = self._scoring
         scores = {
-            unit: score * (self._scoring.sensitive_boost if unit in self._sensitive else 1.0)
+            unit: score * (scoring.sensitive_boost if unit in self._sensitive else 1.0)
             for unit, score in units.scores.items()
+            if score >= scoring.min_unit_score
         }
-        best = _best(scores, units.first)
-        if best is None or scores[best] < self._scoring.min_unit_score:
-            return self._default_unit
-        return best
+        return _best(scores, units.first) or self._default_unit
 
     def _decide_kind(self, kinds: _Tally, *, has_topic: bool) -> str:
         conf = self._kind_conf

@@ -7,9 +7,11 @@ so the two always agree):
 2. Reduplication to the base word: ``kuliah2`` -> ``kuliah``, ``pegang-pegang`` -> ``pegang``,
    ``dipegang-pegang`` -> ``dipegang``.
 3. Runs of three or more identical letters collapse to one: ``tolonggg`` -> ``tolong``.
-4. Tokenise on letters/digits (emoji, punctuation and stickers drop out); ``?`` is kept as a
+4. Money amounts ("150rb", "Rp500.000", "1,8jt", "2 juta") become the word ``uang``, so
+   "minta 100rb" matches the phrase "minta uang".
+5. Tokenise on letters/digits (emoji, punctuation and stickers drop out); ``?`` is kept as a
    token of its own so that rules can use it as a question signal.
-5. Slang map from the config: ``gk`` -> ``tidak``; a value may be several words, or empty to drop
+6. Slang map from the config: ``gk`` -> ``tidak``; a value may be several words, or empty to drop
    the token (salutations such as ``min`` / ``kak``).
 
 Phrase matching works on whole tokens, never substrings (``ac`` does not match inside ``acara``).
@@ -36,6 +38,11 @@ _REPEAT_RE = re.compile(r"([^\W\d_])\1{2,}")
 _REDUP_DIGIT_RE = re.compile(r"\b([^\W\d_]{2,})2\b")
 _REDUP_HYPHEN_RE = re.compile(r"\b([^\W\d_]+)-([^\W\d_]+)\b")
 _QUESTION_RUN_RE = re.compile(r"\?+")
+_MONEY_RE = re.compile(
+    r"\brp\.?\s?\d[\d.,]*(?:\s?(?:rb|ribu|k|jt|juta)\b)?"
+    r"|\b\d+(?:[.,]\d+)?\s?(?:rb|ribu|rbu|k|jt|juta|rupiah)\b"
+)
+MONEY_TOKEN = "uang"
 
 
 def _redup_hyphen(match: re.Match[str]) -> str:
@@ -44,11 +51,12 @@ def _redup_hyphen(match: re.Match[str]) -> str:
 
 
 def fold(text: str) -> str:
-    """Case-fold, undo reduplication and collapse stretched letters (no tokenising)."""
+    """Case-fold, undo reduplication, collapse stretched letters, mark money (no tokenising)."""
     folded = unicodedata.normalize("NFKC", text).casefold()
     folded = _REDUP_HYPHEN_RE.sub(_redup_hyphen, folded)
     folded = _REDUP_DIGIT_RE.sub(r"\1", folded)
     folded = _REPEAT_RE.sub(r"\1", folded)
+    folded = _MONEY_RE.sub(f" {MONEY_TOKEN} ", folded)
     return _QUESTION_RUN_RE.sub(QUESTION_MARK, folded)
 
 
@@ -118,70 +126,97 @@ class PhraseMatcher:
     Patterns are token tuples (from :meth:`Normalizer.phrase`). ``find`` scans left to right;
     at each position it takes the longest pattern(s) that match, reports all patterns of that
     length, and skips past them, so a multi-word phrase consumes its tokens.
+
+    Every distinct pattern word gets an id; for each distinct input token the set of word ids
+    it satisfies is computed once and cached (the cache is cleared when it reaches
+    ``cache_size`` entries), so matching is a few set look-ups per token.
     """
 
-    __slots__ = ("_clitics", "_exact", "_min_prefix", "_prefix", "patterns")
+    __slots__ = (
+        "_by_head",
+        "_cache",
+        "_cache_size",
+        "_clitics",
+        "_exact",
+        "_min_prefix",
+        "_pattern_ids",
+        "_prefix",
+        "patterns",
+    )
 
-    def __init__(self, patterns: Sequence[tuple[str, ...]], clitics: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        patterns: Sequence[tuple[str, ...]],
+        clitics: Sequence[str] = (),
+        cache_size: int = 50_000,
+    ) -> None:
         self.patterns: tuple[tuple[str, ...], ...] = tuple(patterns)
         self._clitics = tuple(c for c in clitics if c)
-        self._exact: dict[str, list[int]] = {}
-        self._prefix: dict[str, list[int]] = {}
+        self._cache_size = cache_size
+        self._cache: dict[str, frozenset[int]] = {}
+        words: dict[str, int] = {}
+        ids: list[tuple[int, ...]] = []
         for index, pattern in enumerate(self.patterns):
             if not pattern:
                 raise ValueError(f"empty phrase pattern at index {index}")
-            head = pattern[0]
-            if head.endswith(WILDCARD):
-                self._prefix.setdefault(head[:-1], []).append(index)
-            else:
-                self._exact.setdefault(head, []).append(index)
+            ids.append(tuple(words.setdefault(word, len(words)) for word in pattern))
+        self._pattern_ids = tuple(ids)
+        self._exact = {w: i for w, i in words.items() if not w.endswith(WILDCARD)}
+        self._prefix = {w[:-1]: i for w, i in words.items() if w.endswith(WILDCARD)}
         self._min_prefix = max(min((len(stem) for stem in self._prefix), default=1), 1)
+        by_head: dict[int, list[int]] = {}
+        for index, pattern_ids in enumerate(self._pattern_ids):
+            by_head.setdefault(pattern_ids[0], []).append(index)
+        self._by_head = {
+            head: tuple(sorted(indexes, key=lambda i: -len(self._pattern_ids[i])))
+            for head, indexes in by_head.items()
+        }
 
-    def _stems(self, token: str) -> list[str]:
-        """The token and the token without a clitic suffix (``toiletnya`` -> ``toilet``)."""
-        stems = [token]
+    def _word_ids(self, token: str) -> frozenset[int]:
+        """Ids of the pattern words this token satisfies (exact, clitic-stripped or prefix)."""
+        cached = self._cache.get(token)
+        if cached is not None:
+            return cached
+        found: set[int] = set()
+        exact = self._exact.get(token)
+        if exact is not None:
+            found.add(exact)
         for clitic in self._clitics:
             if token.endswith(clitic) and len(token) - len(clitic) >= MIN_STEM:
-                stems.append(token[: -len(clitic)])
-        return stems
-
-    def _token_matches(self, part: str, token: str) -> bool:
-        if part.endswith(WILDCARD):
-            return token.startswith(part[:-1])
-        return part in self._stems(token)
-
-    def _candidates(self, token: str) -> list[int]:
-        found: list[int] = []
-        for stem in self._stems(token):
-            found.extend(self._exact.get(stem, ()))
-        if self._prefix:
-            for cut in range(self._min_prefix, len(token) + 1):
-                found.extend(self._prefix.get(token[:cut], ()))
-        return found
-
-    def _matches_at(self, tokens: Sequence[str], start: int, index: int) -> bool:
-        pattern = self.patterns[index]
-        if start + len(pattern) > len(tokens):
-            return False
-        return all(
-            self._token_matches(part, tokens[start + offset])
-            for offset, part in enumerate(pattern)
-        )
+                stem_id = self._exact.get(token[: -len(clitic)])
+                if stem_id is not None:
+                    found.add(stem_id)
+        for cut in range(self._min_prefix, len(token) + 1):
+            prefix_id = self._prefix.get(token[:cut])
+            if prefix_id is not None:
+                found.add(prefix_id)
+        result = frozenset(found)
+        if len(self._cache) >= self._cache_size:
+            self._cache.clear()
+        self._cache[token] = result
+        return result
 
     def find(self, tokens: Sequence[str]) -> list[PhraseMatch]:
+        word_ids = [self._word_ids(token) for token in tokens]
         matches: list[PhraseMatch] = []
-        position = 0
-        while position < len(tokens):
+        position, total = 0, len(tokens)
+        while position < total:
             best_len = 0
             best: list[int] = []
-            for index in self._candidates(tokens[position]):
-                length = len(self.patterns[index])
-                if length < best_len or not self._matches_at(tokens, position, index):
-                    continue
-                if length > best_len:
-                    best_len, best = length, [index]
-                elif index not in best:
-                    best.append(index)
+            for head in word_ids[position]:
+                for index in self._by_head.get(head, ()):
+                    pattern = self._pattern_ids[index]
+                    length = len(pattern)
+                    if length < best_len:
+                        break
+                    if position + length > total or not all(
+                        pattern[k] in word_ids[position + k] for k in range(1, length)
+                    ):
+                        continue
+                    if length > best_len:
+                        best_len, best = length, [index]
+                    elif index not in best:
+                        best.append(index)
             if best_len:
                 matches.extend(PhraseMatch(i, position, position + best_len) for i in best)
                 position += best_len

@@ -1,0 +1,89 @@
+"""Settings: defaults, the config file, the environment, and one clear line for a bad value."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from config.settings import ConfigError, load_settings
+from tests.support import REPO
+from workers import cli
+
+
+def test_defaults_are_the_embedded_pipeline() -> None:
+    settings = load_settings()
+    assert settings.database_url == "sqlite:///var/satupintu.db"
+    assert settings.broker_url == "memory://"
+    assert (settings.http.host, settings.http.port) == ("127.0.0.1", 8080)
+    assert settings.timezone == "Asia/Makassar"
+    assert settings.connectors["webform"]["enabled"] is True
+
+
+def test_file_then_environment_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "site.toml"
+    config.write_text('timezone = "Asia/Jakarta"\n[http]\nport = 9000\n[office]\ncloses = "15:30:00"\n')
+    monkeypatch.setenv("SATUPINTU_HTTP__PORT", "9100")
+    settings = load_settings(config)
+    assert settings.timezone == "Asia/Jakarta"
+    assert settings.http.port == 9100  # the environment wins over the file
+    assert settings.http.host == "127.0.0.1"  # untouched keys keep the defaults
+    assert settings.office.closes.isoformat() == "15:30:00"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("SATUPINTU_HTTP__PORT", "delapan", "http.port"),
+        ("SATUPINTU_HTTP__PORT", "70000", "http.port"),
+        ("SATUPINTU_TIMEZONE", "Asia/Balikpapan", "unknown time zone"),
+        ("SATUPINTU_BROKER_URL", "redis://localhost", "broker_url"),
+        ("SATUPINTU_DATABASE_URL", "mysql://x", "database_url"),
+    ],
+)
+def test_bad_values_name_the_key(monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError, match=message):
+        load_settings()
+
+
+def test_unknown_keys_in_a_file_are_refused(tmp_path: Path) -> None:
+    config = tmp_path / "typo.toml"
+    config.write_text("[htpp]\nport = 1\n")
+    with pytest.raises(ConfigError, match="htpp: unknown setting"):
+        load_settings(config)
+
+
+def test_a_bad_value_stops_start_up_with_exit_code_2_and_no_traceback() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "workers", "run"],
+        cwd=REPO,
+        env={"PATH": "/usr/bin:/bin", "SATUPINTU_HTTP__PORT": "delapan"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "http.port" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_config_show_masks_secrets(tmp_path: Path) -> None:
+    env = {
+        "SATUPINTU_DATA_DIR": str(tmp_path),
+        "SATUPINTU_BROKER_URL": "amqp://ult:rahasia-sekali@127.0.0.1:5672//",
+        "SATUPINTU_SMTP__HOST": "127.0.0.1",
+        "SATUPINTU_SMTP__SENDER": "ult@itk.example.ac.id",
+        "SATUPINTU_SMTP__PASSWORD": "sandi-smtp",
+        "SATUPINTU_CONNECTORS__WEBFORM__STATUS_SECRET": "tanda-tangan",
+    }
+    result = CliRunner().invoke(cli, ["config", "show"], env=env, obj={})
+    assert result.exit_code == 0, result.output
+    for secret in ("rahasia-sekali", "sandi-smtp", "tanda-tangan"):
+        assert secret not in result.output
+    assert "amqp://ult:****@127.0.0.1" in result.output

@@ -1,0 +1,84 @@
+"""The command line: help everywhere, and the terminal view of cases."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import aiohttp
+import click
+import pytest
+from click.testing import CliRunner
+
+from tests.support import eventually, make_settings, running_pipeline
+from workers import cli
+
+
+def every_command(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = [prefix]
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            found += every_command(command, (*prefix, name))
+        else:
+            found.append((*prefix, name))
+    return found
+
+
+@pytest.mark.parametrize("command", every_command(cli), ids=lambda c: " ".join(c) or "satupintu")
+def test_every_command_has_help(command: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(cli, [*command, "--help"], obj={})
+    assert result.exit_code == 0
+    assert "Usage:" in result.output
+
+
+async def test_cases_list_and_show(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "var")
+    env = {"SATUPINTU_DATA_DIR": str(settings.data_dir)}
+    reports = [
+        {"email": "a@example.id", "text": "Saran: perpanjang jam buka perpustakaan sampai malam."},
+        {"phone": "081234567890", "text": "Dosen pembimbing saya melakukan pelecehan, tolong dirahasiakan."},
+    ]
+    async with running_pipeline(settings) as app:
+        async with aiohttp.ClientSession(app.base_url) as http:
+            for report in reports:
+                async with http.post("/api/v1/reports", json=report) as response:
+                    assert response.status == 202
+        await eventually(lambda: app.scalar("SELECT count(*) FROM outbox WHERE state = 'sent'") == 2)
+
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["cases", "list", "--format", "json"], env=env, obj={})
+    assert listed.exit_code == 0, listed.output
+    cases = json.loads(listed.output)
+    assert len(cases) == 2
+    confidential = next(c for c in cases if c["confidential"])
+    assert confidential["unit"] == "ppkpt" and confidential["priority"] == "high"
+
+    table = runner.invoke(cli, ["cases", "list"], env=env, obj={})
+    assert "[rahasia]" in table.output and "pelecehan" not in table.output
+
+    shown = runner.invoke(cli, ["cases", "show", confidential["tracking_number"].lower()], env=env, obj={})
+    assert shown.exit_code == 0, shown.output
+    assert "pelecehan" in shown.output and "receipt_sent" in shown.output
+
+    as_json = runner.invoke(cli, ["cases", "show", str(confidential["id"]), "--format", "json"], env=env, obj={})
+    detail = json.loads(as_json.output)
+    assert [e["action"] for e in detail["events"]] == ["created", "receipt_sent"]
+    assert len(detail["outbox"]) == 1
+
+    missing = runner.invoke(cli, ["cases", "show", "ULT-26-99999-0"], env=env, obj={})
+    assert missing.exit_code == 1 and "no such case" in missing.output
+
+    status = runner.invoke(cli, ["status", "--format", "json"], env=env, obj={})
+    assert json.loads(status.output)["raw_message"] == {"triaged": 2}
+
+
+def test_connectors_list() -> None:
+    result = CliRunner().invoke(cli, ["connectors", "list", "--format", "json"], obj={})
+    assert result.exit_code == 0
+    [webform] = [c for c in json.loads(result.output) if c["name"] == "webform"]
+    assert webform["enabled"] and webform["inbound"] == "webhook"
+
+
+def test_worker_refuses_the_in_process_queue() -> None:
+    result = CliRunner().invoke(cli, ["worker", "triage"], obj={})
+    assert result.exit_code == 2 and "memory://" in result.output
