@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from functools import wraps
+from functools import partial, wraps
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -288,22 +288,22 @@ def _checked_ref(call: Callable[[], R]) -> R:
 def dlq_replay(ctx: click.Context, refs: tuple[str, ...]) -> None:
     """Send dead messages back to the step they failed at (fix the cause first)."""
     from pipeline.records import WorkItem
-    from storage.dead import replay
     from storage.db import transaction
+    from storage.dead import replay
 
     parts = _parts(ctx)
     publisher = parts.publisher()
     missing = 0
     for ref in refs:
         with transaction(parts.engine) as connection:
-            replayed = _checked_ref(lambda r=ref: replay(connection, r))  # type: ignore[misc]
+            replayed = _checked_ref(partial(replay, connection, ref))
         if replayed is None:
             click.echo(f"{ref}: not a dead message", err=True)
             missing += 1
             continue
         record, number, channel, state = replayed
         step = "deliver" if record == "outbox" else ("triage" if state == "normalized" else "normalize")
-        publisher.publish([(WorkItem(step=step, record=record, id=number), channel)])  # type: ignore[arg-type]
+        publisher.publish([(WorkItem(step=step, record=record, id=number), channel)])
         click.echo(f"{ref}: replayed to {step}")
     publisher.close()
     if missing:

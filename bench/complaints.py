@@ -14,18 +14,78 @@ from typing import Any
 import orjson
 
 FIRST = [
-    "Budi", "Siti", "Andi", "Dewi", "Rizky", "Nur", "Agus", "Putri", "Fajar", "Ayu", "Dimas", "Rina",
-    "Yusuf", "Indah", "Hendra", "Wulan", "Bayu", "Fitri", "Arif", "Lestari", "Gilang", "Nabila",
-    "Teguh", "Sari", "Ilham", "Maya", "Reza", "Anisa", "Eko", "Kartika", "Muhammad", "Aulia",
+    "Budi",
+    "Siti",
+    "Andi",
+    "Dewi",
+    "Rizky",
+    "Nur",
+    "Agus",
+    "Putri",
+    "Fajar",
+    "Ayu",
+    "Dimas",
+    "Rina",
+    "Yusuf",
+    "Indah",
+    "Hendra",
+    "Wulan",
+    "Bayu",
+    "Fitri",
+    "Arif",
+    "Lestari",
+    "Gilang",
+    "Nabila",
+    "Teguh",
+    "Sari",
+    "Ilham",
+    "Maya",
+    "Reza",
+    "Anisa",
+    "Eko",
+    "Kartika",
+    "Muhammad",
+    "Aulia",
 ]
 LAST = [
-    "Santoso", "Rahmawati", "Pratama", "Saputra", "Hidayat", "Lestari", "Nugroho", "Kurniawan",
-    "Wijaya", "Setiawan", "Handayani", "Syahputra", "Ramadhan", "Sitompul", "Pangaribuan", "Daeng",
-    "Mappasessu", "Tanjung", "Siregar", "Wibowo", "Utami", "Permana", "Hasibuan", "Gunawan",
+    "Santoso",
+    "Rahmawati",
+    "Pratama",
+    "Saputra",
+    "Hidayat",
+    "Lestari",
+    "Nugroho",
+    "Kurniawan",
+    "Wijaya",
+    "Setiawan",
+    "Handayani",
+    "Syahputra",
+    "Ramadhan",
+    "Sitompul",
+    "Pangaribuan",
+    "Daeng",
+    "Mappasessu",
+    "Tanjung",
+    "Siregar",
+    "Wibowo",
+    "Utami",
+    "Permana",
+    "Hasibuan",
+    "Gunawan",
 ]
 PRODI = [
-    "Teknik Sipil", "Teknik Mesin", "Teknik Elektro", "Informatika", "Sistem Informasi", "Manajemen",
-    "Akuntansi", "Ilmu Hukum", "Pendidikan Bahasa Inggris", "Teknik Kimia", "Arsitektur", "Kesehatan Masyarakat",
+    "Teknik Sipil",
+    "Teknik Mesin",
+    "Teknik Elektro",
+    "Informatika",
+    "Sistem Informasi",
+    "Manajemen",
+    "Akuntansi",
+    "Ilmu Hukum",
+    "Pendidikan Bahasa Inggris",
+    "Teknik Kimia",
+    "Arsitektur",
+    "Kesehatan Masyarakat",
 ]
 GEDUNG = ["Gedung A", "Gedung B", "Gedung C", "Gedung Kuliah Bersama", "Gedung Rektorat", "Gedung Laboratorium Terpadu"]
 
@@ -56,7 +116,12 @@ TOPICS: dict[str, dict[str, list[str]]] = {
         ],
     },
     "siakad": {
-        "subject": ["SIAKAD error saat isi KRS", "Tidak bisa login SIAKAD", "Nilai belum muncul di SIAKAD", "KRS tidak tersimpan"],
+        "subject": [
+            "SIAKAD error saat isi KRS",
+            "Tidak bisa login SIAKAD",
+            "Nilai belum muncul di SIAKAD",
+            "KRS tidak tersimpan",
+        ],
         "body": [
             "Sejak kemarin saya tidak bisa login ke SIAKAD, selalu muncul pesan password salah padahal sudah direset.",
             "Saat mengisi KRS di SIAKAD muncul error 500 dan mata kuliah yang saya pilih hilang semua setelah disimpan.",
@@ -134,10 +199,22 @@ TOPICS: dict[str, dict[str, list[str]]] = {
         "ask": ["Terima kasih atas informasinya.", "Mohon dijawab melalui email saya."],
     },
 }
-TOPIC_WEIGHTS = {"ukt": 22, "siakad": 22, "ac": 18, "beasiswa": 8, "wifi": 8, "dokumen": 8, "fasilitas": 8, "informasi": 6}
+TOPIC_WEIGHTS = {
+    "ukt": 22,
+    "siakad": 22,
+    "ac": 18,
+    "beasiswa": 8,
+    "wifi": 8,
+    "dokumen": 8,
+    "fasilitas": 8,
+    "informasi": 6,
+}
 CLOSING = [
-    "Terima kasih.", "Atas perhatiannya saya ucapkan terima kasih.", "Terima kasih, Bapak/Ibu.",
-    "Mohon maaf jika ada kata yang kurang berkenan.", "Saya tunggu tindak lanjutnya.",
+    "Terima kasih.",
+    "Atas perhatiannya saya ucapkan terima kasih.",
+    "Terima kasih, Bapak/Ibu.",
+    "Mohon maaf jika ada kata yang kurang berkenan.",
+    "Saya tunggu tindak lanjutnya.",
 ]
 FILLER = [
     "Hal ini sangat mengganggu kegiatan belajar kami.",
@@ -148,7 +225,15 @@ FILLER = [
     "Sebelumnya saya juga sudah mengirim email tetapi belum ada balasan.",
     "Saya berharap kampus bisa lebih responsif terhadap keluhan mahasiswa.",
 ]
-MK = ["Kalkulus II", "Struktur Data", "Mekanika Tanah", "Statistika", "Hukum Perdata", "Akuntansi Biaya", "Fisika Dasar"]
+MK = [
+    "Kalkulus II",
+    "Struktur Data",
+    "Mekanika Tanah",
+    "Statistika",
+    "Hukum Perdata",
+    "Akuntansi Biaya",
+    "Fisika Dasar",
+]
 
 MIN_TEXT, MAX_TEXT = 200, 800
 

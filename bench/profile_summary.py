@@ -24,6 +24,8 @@ FRAME_RE = re.compile(r"^(?P<func>.*?) \((?P<file>[^():]+)(?::(?P<line>\d+))?\)$
 
 # Deepest match wins: (marker in "func (file)", activity).
 ACTIVITIES: list[tuple[str, str]] = [
+    ("_on_begin (storage/db.py)", "SQLite write-lock wait (BEGIN IMMEDIATE, busy handler)"),
+    ("DefaultDialect.do_commit", "DB commit (fsync)"),
     ("triage/classify.py", "triage: classify (keyword rules)"),
     ("triage/text.py", "triage: classify (keyword rules)"),
     ("triage/receipt.py", "triage: receipt text"),
@@ -161,7 +163,9 @@ def summarize(path: Path, top: int = 25) -> dict[str, Any]:
         "samples": total,
         "threads": table(threads),
         "activities": table(activities),
-        "activities_by_thread": {t: table(c, 8) for t, c in sorted(activity_by_thread.items(), key=lambda kv: -threads[kv[0]])},
+        "activities_by_thread": {
+            t: table(c, 8) for t, c in sorted(activity_by_thread.items(), key=lambda kv: -threads[kv[0]])
+        },
         "leaf_library": table(libraries),
         "top_self": table(self_time, top),
         "top_inclusive_satupintu": table(inclusive, top),
@@ -189,6 +193,9 @@ def render(summary: dict[str, Any]) -> str:
 
 
 def main() -> None:
+    import signal
+
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("files", nargs="+", type=Path)
     parser.add_argument("--top", type=int, default=25)

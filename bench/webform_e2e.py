@@ -38,7 +38,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections import Counter
@@ -230,8 +229,18 @@ class CpuSnapshot:
             name: round(self.server_threads.get(name, 0) - before.server_threads.get(name, 0), 2)
             for name in sorted(set(self.server_threads) | set(before.server_threads))
         }
+        busy_cores = sum(b1 - b0 for (b0, _), (b1, _) in zip(before.cpus, self.cpus, strict=False)) / CLK_TCK / wall
+        ours = (
+            self.server_total
+            - before.server_total
+            + self.client
+            - before.client
+            + sum(self.services.get(k, 0) - before.services.get(k, 0) for k in self.services)
+        ) / wall
         return {
             "wall_s": round(wall, 2),
+            "machine_busy_cores": round(busy_cores, 2),
+            "foreign_busy_cores": round(max(0.0, busy_cores - ours), 2),
             "server_cpu_s": round(self.server_total - before.server_total, 2),
             "server_cpu_pct_of_one_core": round(100 * (self.server_total - before.server_total) / wall, 1),
             "server_threads_cpu_s": {k: v for k, v in sorted(threads.items(), key=lambda kv: -kv[1]) if v > 0},
@@ -391,7 +400,10 @@ class RabbitPostgres(Backend):
         return done
 
     def describe(self) -> dict[str, Any]:
-        return {"database": "PostgreSQL 127.0.0.1:5432, fresh database per server", "broker": "RabbitMQ 127.0.0.1:5672, fresh queue prefix per server"}
+        return {
+            "database": "PostgreSQL 127.0.0.1:5432, fresh database per server",
+            "broker": "RabbitMQ 127.0.0.1:5672, fresh queue prefix per server",
+        }
 
 
 def rabbit_queue_names(prefix: str) -> list[str]:
@@ -528,7 +540,12 @@ def scan_log(path: Path) -> dict[str, Any]:
             events[f"{level}: {record.get('event', '')[:160]}"] += 1
             if len(samples) < 10 and record.get("exception"):
                 samples.append(str(record.get("exception"))[-600:])
-    return {"levels": dict(levels), "non_json_lines": other, "problems": dict(events.most_common(20)), "samples": samples}
+    return {
+        "levels": dict(levels),
+        "non_json_lines": other,
+        "problems": dict(events.most_common(20)),
+        "samples": samples,
+    }
 
 
 # --------------------------------------------------------------------------- load generation
@@ -567,9 +584,7 @@ def session_for(limit: int, timeout: float) -> aiohttp.ClientSession:
     return aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=timeout))
 
 
-async def closed_loop(
-    url: str, bodies: list[tuple[str, bytes]], concurrency: int, deadline_s: float
-) -> list[Sent]:
+async def closed_loop(url: str, bodies: list[tuple[str, bytes]], concurrency: int, deadline_s: float) -> list[Sent]:
     """C workers, each sending the next submission as soon as its previous one is answered."""
     results: list[Sent] = []
     next_index = 0
@@ -713,14 +728,14 @@ def integrity(reader: Reader, accepted: set[str], prefixes: list[str]) -> dict[s
     return result
 
 
-def receipt_times(reader: Reader, prefix: str) -> dict[str, tuple[float | None, float | None]]:
-    """client_reference -> (raw_message.received_at, receipt sent_at), epoch seconds."""
+def receipt_times(reader: Reader, prefix: str) -> dict[str, tuple[float | None, float | None, float | None]]:
+    """client_reference -> (raw_message.received_at, receipt created_at, receipt sent_at), epoch seconds."""
     rows = reader.query(
-        "SELECT r.external_id, r.received_at, o.sent_at FROM raw_message r"
+        "SELECT r.external_id, r.received_at, o.created_at, o.sent_at FROM raw_message r"
         " LEFT JOIN outbox o ON o.case_id = r.case_id AND o.purpose = 'receipt'"
         f" WHERE r.channel = 'webform' AND r.external_id LIKE '{prefix}-%'"
     )
-    return {ref: (parse_ts(received), parse_ts(sent)) for ref, received, sent in rows}
+    return {ref: (parse_ts(received), parse_ts(created), parse_ts(sent)) for ref, received, created, sent in rows}
 
 
 # --------------------------------------------------------------------------- profiling
@@ -731,7 +746,20 @@ class Profiler:
 
     def __init__(self, args: argparse.Namespace, pid: int, out: Path) -> None:
         self.out = out
-        command = [args.py_spy, "record", "-p", str(pid), "--format", "raw", "-o", str(out), "--rate", str(args.profile_rate), "--threads", "--nonblocking"]
+        command = [
+            args.py_spy,
+            "record",
+            "-p",
+            str(pid),
+            "--format",
+            "raw",
+            "-o",
+            str(out),
+            "--rate",
+            str(args.profile_rate),
+            "--threads",
+            "--nonblocking",
+        ]
         if args.profile == "idle":
             command.append("--idle")
         elif args.profile == "gil":
@@ -860,7 +888,7 @@ class Run:
         first_send = min(s.t_send for s in sent)
         last_answer = max(s.t_answer for s in sent)
         times = receipt_times(reader, self.prefix)
-        sent_ats = [v[1] for ref, v in times.items() if ref in self.accepted and v[1] is not None]
+        sent_ats = [v[2] for ref, v in times.items() if ref in self.accepted and v[2] is not None]
         last_receipt = max(sent_ats) if sent_ats else None
         accepted = answers["accepted"]
         out: dict[str, Any] = {
@@ -896,19 +924,21 @@ class Run:
         after = CpuSnapshot.take(server.pid)
         profile_file = profiler.stop() if profiler else None
         times = receipt_times(reader, self.prefix)
-        total, http, to_store, store_to_receipt = [], [], [], []
+        total, http, to_store, store_to_receipt, to_outbox, outbox_to_sent = [], [], [], [], [], []
         missing = 0
         for s in sent:
             if s.status != 202:
                 continue
-            received, receipt = times.get(s.ref, (None, None))
+            received, written, receipt = times.get(s.ref, (None, None, None))
             http.append(s.t_answer - s.t_send)
-            if received is None or receipt is None:
+            if received is None or receipt is None or written is None:
                 missing += 1
                 continue
             total.append(receipt - s.t_send)
             to_store.append(received - s.t_send)
             store_to_receipt.append(receipt - received)
+            to_outbox.append(written - received)
+            outbox_to_sent.append(receipt - written)
         span = max(s.t_send for s in sent) - min(s.t_send for s in sent)
         out: dict[str, Any] = {
             **answers,
@@ -921,6 +951,8 @@ class Run:
             "http_answer_ms": dist(http),
             "send_to_stored_ms": dist(to_store),
             "stored_to_receipt_ms": dist(store_to_receipt),
+            "stored_to_receipt_written_ms": dist(to_outbox),
+            "receipt_written_to_sent_ms": dist(outbox_to_sent),
             "cpu_whole_run": after.since(before),
             "poll_failures": poller.failures,
         }
@@ -997,10 +1029,14 @@ def human(result: dict[str, Any]) -> str:
         ]
     if "latency" in s:
         lat = s["latency"]
-        lines += [f"latency: open loop {p['rate']}/s for {p['duration']} s, send -> receipt sent_at (target p99 < 250 ms)"]
+        lines += [
+            f"latency: open loop {p['rate']}/s for {p['duration']} s, send -> receipt sent_at (target p99 < 250 ms)"
+        ]
         for key in ("p50", "p90", "p99", "max"):
             lines.append(f"  {key:<4}: {fmt(lat[key], ' ms')}")
-        lines.append(f"  HTTP answer p99: {fmt(lat['http_answer_p99_ms'], ' ms')}; stored -> receipt p50: {fmt(lat['stored_to_receipt_p50_ms'], ' ms')}")
+        lines.append(
+            f"  HTTP answer p99: {fmt(lat['http_answer_p99_ms'], ' ms')}; stored -> receipt p50: {fmt(lat['stored_to_receipt_p50_ms'], ' ms')}"
+        )
     for run in result["runs"]:
         integ = run.get("integrity", {})
         log = run.get("server_log", {})
@@ -1030,8 +1066,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         epilog="Example: .venv/bin/python bench/webform_e2e.py --backend embedded --reps 3 --results-dir bench/results",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--backend", choices=["embedded", "rabbitmq-postgres"], default="embedded",
-                        help="embedded: SQLite + kombu memory:// (the default config); rabbitmq-postgres: fresh PG database + RabbitMQ queue prefix")
+    parser.add_argument(
+        "--backend",
+        choices=["embedded", "rabbitmq-postgres"],
+        default="embedded",
+        help="embedded: SQLite + kombu memory:// (the default config); rabbitmq-postgres: fresh PG database + RabbitMQ queue prefix",
+    )
     parser.add_argument("--measure", choices=["both", "throughput", "latency"], default="both")
     parser.add_argument("-n", "--n", type=int, default=20_000, help="submissions per throughput rep")
     parser.add_argument("-c", "--concurrency", type=int, default=64, help="closed-loop client connections")
@@ -1041,18 +1081,32 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=200, help="submissions sent and drained before each measurement")
     parser.add_argument("--seed", type=int, default=20261123)
     parser.add_argument("--server-cpus", default="0", help="taskset CPU list for the server ('' = no pinning)")
-    parser.add_argument("--client-cpus", default="1", help="CPU list for this load generator and py-spy ('' = no pinning)")
-    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="server log level")
-    parser.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE", help="extra environment for the server")
+    parser.add_argument(
+        "--client-cpus", default="1", help="CPU list for this load generator and py-spy ('' = no pinning)"
+    )
+    parser.add_argument(
+        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="server log level"
+    )
+    parser.add_argument(
+        "--server-env", action="append", default=[], metavar="KEY=VALUE", help="extra environment for the server"
+    )
     parser.add_argument("--satupintu", default=str(REPO / ".venv" / "bin" / "satupintu"), help="the console script")
     parser.add_argument("--pg-admin-url", default=PG_ADMIN_URL, help="where to CREATE/DROP the benchmark database")
     parser.add_argument("--amqp-url", default=AMQP_URL)
     parser.add_argument("--ready-timeout", type=float, default=90.0)
     parser.add_argument("--send-timeout", type=float, default=900.0, help="longest time the closed loop may send")
-    parser.add_argument("--drain-timeout", type=float, default=600.0, help="longest wait for all receipts after sending")
-    parser.add_argument("--results-dir", default=str(HERE / "results"), help="full JSON, server logs, profiles ('' = none)")
-    parser.add_argument("--profile", choices=["off", "cpu", "idle", "gil"], default="off",
-                        help="py-spy record the server during the measurement: cpu (on-CPU samples), idle (wall clock incl. waits), gil (GIL holder only)")
+    parser.add_argument(
+        "--drain-timeout", type=float, default=600.0, help="longest wait for all receipts after sending"
+    )
+    parser.add_argument(
+        "--results-dir", default=str(HERE / "results"), help="full JSON, server logs, profiles ('' = none)"
+    )
+    parser.add_argument(
+        "--profile",
+        choices=["off", "cpu", "idle", "gil"],
+        default="off",
+        help="py-spy record the server during the measurement: cpu (on-CPU samples), idle (wall clock incl. waits), gil (GIL holder only)",
+    )
     parser.add_argument("--profile-phase", nargs="+", choices=["throughput", "latency"], default=["throughput"])
     parser.add_argument("--profile-rate", type=int, default=100, help="py-spy samples per second")
     parser.add_argument("--py-spy", default=str(REPO / ".venv" / "bin" / "py-spy"))
@@ -1074,10 +1128,16 @@ def main(argv: list[str] | None = None) -> int:
     runs = []
     for rep in range(1, args.reps + 1):
         for kind in kinds:  # interleaved: tp1, lat1, tp2, lat2, ...
-            print(f"[{datetime.now():%H:%M:%S}] {backend.name} {kind} rep {rep}/{args.reps} ...", file=sys.stderr, flush=True)
+            print(
+                f"[{datetime.now():%H:%M:%S}] {backend.name} {kind} rep {rep}/{args.reps} ...",
+                file=sys.stderr,
+                flush=True,
+            )
             run = Run(args, backend, kind, rep, stamp).execute(factory.bodies)
             runs.append(run)
-            brief = {k: run.get(k) for k in ("accepted_per_s", "e2e_msgs_per_s", "send_to_receipt_ms", "error") if k in run}
+            brief = {
+                k: run.get(k) for k in ("accepted_per_s", "e2e_msgs_per_s", "send_to_receipt_ms", "error") if k in run
+            }
             print(f"    {json.dumps(brief)}", file=sys.stderr, flush=True)
     result = {
         "bench": "webform_e2e",
@@ -1089,7 +1149,19 @@ def main(argv: list[str] | None = None) -> int:
         "host": {"cpus": os.cpu_count(), "python": platform.python_version(), "kernel": platform.release()},
         "params": {
             k: getattr(args, k)
-            for k in ("n", "concurrency", "rate", "duration", "reps", "warmup", "seed", "server_cpus", "client_cpus", "log_level", "profile")
+            for k in (
+                "n",
+                "concurrency",
+                "rate",
+                "duration",
+                "reps",
+                "warmup",
+                "seed",
+                "server_cpus",
+                "client_cpus",
+                "log_level",
+                "profile",
+            )
         },
         "summary": summarize(runs),
         "runs": runs,

@@ -83,16 +83,12 @@ class RuleConfig(_Strict):
         if not self.phrases and not self.ambiguous:
             raise ValueError(f"rule {self.name!r} has no phrases")
         if self.ambiguous and not (self.phrases or self.context):
-            raise ValueError(
-                f"rule {self.name!r}: ambiguous phrases need 'phrases' or 'context' to confirm them"
-            )
+            raise ValueError(f"rule {self.name!r}: ambiguous phrases need 'phrases' or 'context' to confirm them")
         if self.kind_weight is not None and self.kind is None:
             raise ValueError(f"rule {self.name!r}: kind_weight is set but kind is not")
         no_target = self.unit is None and self.kind is None
         if no_target and not self.confidential and self.priority == "normal":
-            raise ValueError(
-                f"rule {self.name!r} has no effect: set unit, kind, confidential or priority"
-            )
+            raise ValueError(f"rule {self.name!r} has no effect: set unit, kind, confidential or priority")
         return self
 
 
@@ -185,9 +181,7 @@ class RoutingConfig(_Strict):
                 raise ValueError(f"duplicate rule name {rule.name!r}")
             names.add(rule.name)
             if rule.unit is not None and rule.unit not in keys:
-                raise ValueError(
-                    f"rule {rule.name!r} targets unknown unit {rule.unit!r} (known: {known})"
-                )
+                raise ValueError(f"rule {rule.name!r} targets unknown unit {rule.unit!r} (known: {known})")
         for slang_key in self.slang:
             if not slang_key or len(slang_key.split()) != 1:
                 raise ValueError(f"slang key {slang_key!r} must be a single word")

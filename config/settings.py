@@ -214,7 +214,8 @@ def effective_config(settings: Settings) -> dict[str, Any]:
     data = settings.model_dump(mode="json")
     data["database_url"] = mask_url(settings.database_url)
     data["broker_url"] = mask_url(settings.broker_url)
-    return _mask_secrets(data)
+    masked: dict[str, Any] = _mask_secrets(data)
+    return masked
 
 
 _SECRET_KEY = re.compile(r"(secret|token|password|api_key|app_secret)", re.IGNORECASE)

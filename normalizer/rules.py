@@ -43,7 +43,7 @@ def normalize_email(raw: str | None) -> str | None:
 
 
 def html_to_text(html: str) -> str:
-    return get_text(html)
+    return str(get_text(html))
 
 
 def clean_text(text: str, limit: int = MAX_TEXT_CHARS) -> str:

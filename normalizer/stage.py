@@ -60,7 +60,9 @@ class NormalizeStage(RawStage):
             [{"id": m.raw_message_id, "state": RAW_NORMALIZED, "normalized": _dump(m)} for m in parsed],
             RAW_RECEIVED,
         )
-        result.onward = [(WorkItem(step="triage", record="raw_message", id=m.raw_message_id), m.channel) for m in parsed]
+        result.onward = [
+            (WorkItem(step="triage", record="raw_message", id=m.raw_message_id), m.channel) for m in parsed
+        ]
         return result
 
     def _parse(self, stored: StoredRaw) -> NormalizedMessage | None:

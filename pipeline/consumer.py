@@ -8,14 +8,14 @@ database is unreachable), the items are put back after a pause and tried again.
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from kombu import Consumer, Queue
+from kombu.entity import Queue
 from kombu.message import Message
+from kombu.messaging import Consumer
 from pydantic import ValidationError
 
 from pipeline.queues import Publisher, Topology
@@ -90,12 +90,12 @@ class StageConsumer:
     def _fill(self, connection: Any) -> None:
         try:
             connection.drain_events(timeout=IDLE_WAIT_SECONDS)
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             return
         while len(self._buffer) < self.batch_size:
             try:
                 connection.drain_events(timeout=MORE_WAIT_SECONDS)
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 return
 
     def _on_message(self, body: Any, message: Message) -> None:
@@ -116,7 +116,9 @@ class StageConsumer:
                 messages.append(message)
             except ValidationError as exc:
                 logger.error("stage %s got an invalid work item: %s", self.name, exc.errors()[:1])
-                self.publisher.publish_dead({"stage": self.name, "reason": "invalid work item", "body": body}, self.name)
+                self.publisher.publish_dead(
+                    {"stage": self.name, "reason": "invalid work item", "body": body}, self.name
+                )
                 message.ack()
         if not items:
             return

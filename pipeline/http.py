@@ -31,9 +31,7 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return web.json_response({"error": exc.reason}, status=exc.status, headers=_kept_headers(exc))
     except SQLAlchemyError:
         logger.exception("storage unavailable", extra={"path": request.path})
-        return web.json_response(
-            {"error": "storage unavailable, try again"}, status=503, headers={"Retry-After": "5"}
-        )
+        return web.json_response({"error": "storage unavailable, try again"}, status=503, headers={"Retry-After": "5"})
 
 
 def _kept_headers(exc: web.HTTPException) -> dict[str, str]:
@@ -52,14 +50,14 @@ class Health:
         return web.json_response({"status": "ok"})
 
     async def readyz(self, _request: web.Request) -> web.Response:
-        checks = await asyncio.gather(
-            asyncio.to_thread(self._check_database), asyncio.to_thread(self._check_broker)
-        )
+        checks = await asyncio.gather(asyncio.to_thread(self._check_database), asyncio.to_thread(self._check_broker))
         problems = {name: problem for name, problem in zip(("database", "broker"), checks, strict=True) if problem}
         if self.draining:
             problems["process"] = "shutting down"
         status = 503 if problems else 200
-        return web.json_response({"status": "ready" if not problems else "not ready", "problems": problems}, status=status)
+        return web.json_response(
+            {"status": "ready" if not problems else "not ready", "problems": problems}, status=status
+        )
 
     def _check_database(self) -> str | None:
         try:

@@ -9,6 +9,7 @@ the ledger, so importing the same file twice adds nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -61,10 +62,8 @@ async def run_poll_loop(connector: PollingConnector[Any], ingest: Ingest, stop: 
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except TimeoutError:
-        pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,15 +72,15 @@ class ImportReport:
     already_imported: int
 
 
-def import_file(
-    connector: ImportingConnector[Any], source: Path, engine: Engine, publisher: Publisher
-) -> ImportReport:
+def import_file(connector: ImportingConnector[Any], source: Path, engine: Engine, publisher: Publisher) -> ImportReport:
     """Store every record of ``source``; records imported before are counted, not stored again."""
     new = old = 0
     for batch in _batches(connector.read_import(source), IMPORT_BATCH):
         with transaction(engine) as connection:
             stored = insert_raw_messages(connection, batch)
-        fresh = [(WorkItem(step="normalize", record="raw_message", id=s.id), connector.name) for s in stored if s.created]
+        fresh = [
+            (WorkItem(step="normalize", record="raw_message", id=s.id), connector.name) for s in stored if s.created
+        ]
         publisher.publish(fresh)
         new += len(fresh)
         old += len(stored) - len(fresh)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from sqlalchemy import Engine
 
@@ -27,6 +28,7 @@ from storage.state import state_get, state_set, state_setdefault
 logger = logging.getLogger(__name__)
 
 MAX_GROUP = 1000
+T = TypeVar("T")
 
 _Waiting = tuple[Sequence[RawMessage], "asyncio.Future[list[Stored]]"]
 
@@ -125,10 +127,10 @@ class Ingestor:
     async def state_setdefault(self, channel: str, key: str, value: str) -> str:
         return await self._in_transaction(state_setdefault, channel, key, value)
 
-    async def _in_transaction(self, function: object, *args: str) -> object:
-        def run() -> object:
+    async def _in_transaction(self, function: Callable[..., T], *args: str) -> T:
+        def run() -> T:
             with transaction(self.engine) as connection:
-                return function(connection, *args)  # type: ignore[operator]
+                return function(connection, *args)
 
         return await asyncio.get_running_loop().run_in_executor(self._readers, run)
 

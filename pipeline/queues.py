@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kombu import Connection, Exchange, Producer, Queue
+from kombu.connection import Connection
+from kombu.entity import Exchange, Queue
+from kombu.messaging import Producer
 
 from pipeline.records import WorkItem
 
@@ -161,7 +163,7 @@ class Publisher:
         if self._connection is not None:
             try:
                 self._connection.release()
-            except Exception:  # noqa: BLE001 - closing a broken connection
+            except Exception:
                 logger.debug("error closing publisher connection", exc_info=True)
         self._connection = None
         self._producer = None

@@ -13,11 +13,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-RAW_SCHEMA = "satupintu.raw/1"
-NORMALIZED_SCHEMA = "satupintu.normalized/1"
-OUTBOUND_SCHEMA = "satupintu.outbound/1"
-WORK_SCHEMA = "satupintu.work/1"
-
 Kind = Literal["pengaduan", "aspirasi", "permintaan_informasi"]
 KINDS: tuple[str, ...] = ("pengaduan", "aspirasi", "permintaan_informasi")
 Step = Literal["normalize", "triage", "deliver"]
@@ -48,7 +43,7 @@ class BlobRef(_Record):
 class RawMessage(_Record):
     """What a channel delivered, kept exactly as it came for audit and re-processing."""
 
-    schema_: Literal["satupintu.raw/1"] = Field(default=RAW_SCHEMA, alias="schema")
+    schema_: Literal["satupintu.raw/1"] = Field(default="satupintu.raw/1", alias="schema")
     channel: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
     external_id: str = Field(min_length=1, max_length=512)
     """The channel's own id for this message: with ``channel`` the idempotency key."""
@@ -76,7 +71,7 @@ class Reporter(_Record):
 class NormalizedMessage(_Record):
     """One message in the unified shape every later stage reads."""
 
-    schema_: Literal["satupintu.normalized/1"] = Field(default=NORMALIZED_SCHEMA, alias="schema")
+    schema_: Literal["satupintu.normalized/1"] = Field(default="satupintu.normalized/1", alias="schema")
     channel: str
     channel_message_id: str
     raw_message_id: int
@@ -112,7 +107,7 @@ class Recipient(_Record):
 class OutboundMessage(_Record):
     """A message to a reporter, written to the outbox with the change that caused it."""
 
-    schema_: Literal["satupintu.outbound/1"] = Field(default=OUTBOUND_SCHEMA, alias="schema")
+    schema_: Literal["satupintu.outbound/1"] = Field(default="satupintu.outbound/1", alias="schema")
     outbox_id: int
     case_id: int
     channel: str
@@ -127,7 +122,7 @@ class OutboundMessage(_Record):
 class WorkItem(_Record):
     """A queue message: which record to work on and which step to do."""
 
-    schema_: Literal["satupintu.work/1"] = Field(default=WORK_SCHEMA, alias="schema")
+    schema_: Literal["satupintu.work/1"] = Field(default="satupintu.work/1", alias="schema")
     step: Step
     record: Literal["raw_message", "outbox"]
     id: int = Field(gt=0)

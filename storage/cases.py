@@ -42,10 +42,7 @@ def reserve_sequences(connection: Connection, scope: str, count: int) -> int:
     """
     connection.execute(insert_ignore(connection, COUNTER), {"scope": scope, "value": 0})
     last = connection.execute(
-        update(COUNTER)
-        .where(COUNTER.c.scope == scope)
-        .values(value=COUNTER.c.value + count)
-        .returning(COUNTER.c.value)
+        update(COUNTER).where(COUNTER.c.scope == scope).values(value=COUNTER.c.value + count).returning(COUNTER.c.value)
     ).scalar_one()
     return int(last) - count + 1
 
@@ -54,9 +51,7 @@ def insert_returning_ids(connection: Connection, target: Any, rows: Sequence[dic
     """Insert rows and return their ids in the order given."""
     if not rows:
         return []
-    result = connection.execute(
-        target.insert().returning(target.c.id, sort_by_parameter_order=True), list(rows)
-    )
+    result = connection.execute(target.insert().returning(target.c.id, sort_by_parameter_order=True), list(rows))
     return [int(row.id) for row in result]
 
 

@@ -35,23 +35,21 @@ def claim(connection: Connection, ids: Sequence[int]) -> list[Claimed]:
         .values(state=OUTBOX_SENDING, attempts=OUTBOX.c.attempts + 1, queued_at=now)
         .returning(OUTBOX)
     ).mappings()
-    return [
-        Claimed(_outbound(row), row["attempts"]) for row in rows
-    ]
+    return [Claimed(_outbound(row), row["attempts"]) for row in rows]
 
 
 def _outbound(row: Any) -> OutboundMessage:
     return OutboundMessage(
-            outbox_id=row["id"],
-            case_id=row["case_id"],
-            channel=row["channel"],
-            purpose=row["purpose"],
-            idempotency_key=row["idempotency_key"],
-            recipient=Recipient.model_validate(row["recipient"]),
-            subject=row["subject"],
-            text=row["body"],
-            in_reply_to=row["in_reply_to"],
-        )
+        outbox_id=row["id"],
+        case_id=row["case_id"],
+        channel=row["channel"],
+        purpose=row["purpose"],
+        idempotency_key=row["idempotency_key"],
+        recipient=Recipient.model_validate(row["recipient"]),
+        subject=row["subject"],
+        text=row["body"],
+        in_reply_to=row["in_reply_to"],
+    )
 
 
 @dataclass(frozen=True, slots=True)

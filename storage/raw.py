@@ -100,7 +100,7 @@ def advance(connection: Connection, changes: Sequence[dict[str, Any]], from_stat
     for change in changes:
         by_columns.setdefault(tuple(sorted(change)), []).append(change)
     for columns, group in by_columns.items():
-        values = {c: bindparam(f"v_{c}") for c in columns if c != "id"}
+        values: dict[str, Any] = {c: bindparam(f"v_{c}") for c in columns if c != "id"}
         statement = (
             update(RAW)
             .where(and_(RAW.c.id == bindparam("v_id"), RAW.c.state == from_state))
@@ -123,7 +123,7 @@ def record_failure(connection: Connection, raw_id: int, error: str, max_attempts
     if dead:
         values["state"] = RAW_DEAD
     connection.execute(update(RAW).where(RAW.c.id == raw_id).values(**values))
-    return dead
+    return bool(dead)
 
 
 def mark_dead(connection: Connection, raw_id: int, reason: str) -> None:

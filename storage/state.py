@@ -24,7 +24,9 @@ def state_set(connection: Connection, channel: str, key: str, value: str) -> Non
         update(STATE).where(and_(STATE.c.channel == channel, STATE.c.key == key)).values(value=value, updated_at=now)
     ).rowcount
     if not changed:
-        connection.execute(insert_ignore(connection, STATE), {"channel": channel, "key": key, "value": value, "updated_at": now})
+        connection.execute(
+            insert_ignore(connection, STATE), {"channel": channel, "key": key, "value": value, "updated_at": now}
+        )
 
 
 def state_setdefault(connection: Connection, channel: str, key: str, value: str) -> str:

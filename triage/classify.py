@@ -117,9 +117,7 @@ class _Tally:
     rule_first: dict[int, int]
 
 
-def _tally(
-    hits: Sequence[_Hit], weights: Sequence[float], scoring: ScoringConfig, length: int = 0
-) -> _Tally:
+def _tally(hits: Sequence[_Hit], weights: Sequence[float], scoring: ScoringConfig, length: int = 0) -> _Tally:
     """Add up hits (in text order). ``length`` > 0 turns on the position bonus."""
     confirmed = {h.rule for h in hits if h.role != _AMBIGUOUS}
     repeats: dict[int, int] = {}
@@ -159,9 +157,7 @@ class _Completeness:
         "_vague",
     )
 
-    def __init__(
-        self, routing: RoutingConfig, normalizer: Normalizer, clitics: Sequence[str]
-    ) -> None:
+    def __init__(self, routing: RoutingConfig, normalizer: Normalizer, clitics: Sequence[str]) -> None:
         conf = routing.completeness
         self._min_content = conf.min_content_tokens
         self._detail_min = conf.detail_min_tokens
@@ -242,9 +238,7 @@ class Classifier:
             return body
         return (*self._normalizer(subject), _SUBJECT_BREAK, *body)
 
-    def classify(
-        self, text: str, subject: str = "", declared_kind: str | None = None
-    ) -> Classification:
+    def classify(self, text: str, subject: str = "", declared_kind: str | None = None) -> Classification:
         tokens = self.tokens(text, subject)
         units = _tally(self._units.hits(tokens), self._weights, self._scoring, len(tokens))
         kinds = _tally(self._kinds.hits(tokens), self._kind_weights, self._scoring)

@@ -44,8 +44,7 @@ def format_moment(moment: datetime, zone: ZoneInfo) -> str:
     local = moment.astimezone(zone)
     zone_name = _ZONE_NAMES.get(zone.key, zone.key)
     return (
-        f"{_DAYS[local.weekday()]}, {local.day} {_MONTHS[local.month - 1]} {local.year} "
-        f"pukul {local:%H.%M} {zone_name}"
+        f"{_DAYS[local.weekday()]}, {local.day} {_MONTHS[local.month - 1]} {local.year} pukul {local:%H.%M} {zone_name}"
     )
 
 

@@ -134,7 +134,7 @@ class TriageStage(RawStage):
             case.id = case_id
         store.record_events(connection, [_created_event(case) for case in new_cases])
         store.record_events(
-            connection, [_appended_event(m, case_id) for case in new_cases for m in case.members[1:] if (case_id := case.id)]
+            connection, [_appended_event(m, case.id) for case in new_cases for m in case.members[1:] if case.id]
         )
 
     def _case_row(self, case: _NewCase) -> dict[str, Any]:

@@ -168,8 +168,7 @@ class PhraseMatcher:
         for index, pattern_ids in enumerate(self._pattern_ids):
             by_head.setdefault(pattern_ids[0], []).append(index)
         self._by_head = {
-            head: tuple(sorted(indexes, key=lambda i: -len(self._pattern_ids[i])))
-            for head, indexes in by_head.items()
+            head: tuple(sorted(indexes, key=lambda i: -len(self._pattern_ids[i]))) for head, indexes in by_head.items()
         }
 
     def _word_ids(self, token: str) -> frozenset[int]:

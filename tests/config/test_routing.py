@@ -152,9 +152,7 @@ def test_bad_weight_is_reported_at_the_rule(tmp_path: Path) -> None:
 
 
 def test_misspelt_field_is_rejected(tmp_path: Path) -> None:
-    message = load_error(
-        tmp_path, '\n[[rules]]\nname = "keuangan.ukt"\nunit = "keuangan"\nphrase = ["ukt"]\n'
-    )
+    message = load_error(tmp_path, '\n[[rules]]\nname = "keuangan.ukt"\nunit = "keuangan"\nphrase = ["ukt"]\n')
     assert "rules[0] 'keuangan.ukt' -> phrase" in message
 
 
@@ -169,17 +167,13 @@ def test_rule_without_phrases_is_rejected(tmp_path: Path) -> None:
 
 
 def test_ambiguous_phrases_need_something_to_confirm_them(tmp_path: Path) -> None:
-    message = load_error(
-        tmp_path, '\n[[rules]]\nname = "spi.kkn"\nunit = "keuangan"\nambiguous = ["kkn"]\n'
-    )
+    message = load_error(tmp_path, '\n[[rules]]\nname = "spi.kkn"\nunit = "keuangan"\nambiguous = ["kkn"]\n')
     assert "'spi.kkn'" in message
     assert "context" in message
 
 
 def test_empty_phrase_is_rejected(tmp_path: Path) -> None:
-    message = load_error(
-        tmp_path, '\n[[rules]]\nname = "keuangan.ukt"\nunit = "keuangan"\nphrases = ["ukt", "  "]\n'
-    )
+    message = load_error(tmp_path, '\n[[rules]]\nname = "keuangan.ukt"\nunit = "keuangan"\nphrases = ["ukt", "  "]\n')
     assert "rules[0] 'keuangan.ukt' -> phrases" in message
     assert "empty phrase" in message
 
@@ -205,7 +199,7 @@ def test_multi_word_slang_key_is_rejected(tmp_path: Path) -> None:
 def test_toml_syntax_error_names_the_file(tmp_path: Path) -> None:
     path = tmp_path / "routing.toml"
     path.write_text("[[units]\nkey = ", encoding="utf-8")
-    with pytest.raises(RoutingConfigError, match="cannot read routing config .*routing.toml"):
+    with pytest.raises(RoutingConfigError, match=r"cannot read routing config .*routing\.toml"):
         load_routing(path)
 
 

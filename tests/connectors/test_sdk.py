@@ -56,7 +56,7 @@ def test_other_packages_are_found_through_entry_points(sample_entry_points: None
 
 
 def test_a_misspelt_connector_stops_start_up_with_a_suggestion() -> None:
-    with pytest.raises(ConnectorConfigError, match="connectors.webfrom: no such connector. Did you mean 'webform'"):
+    with pytest.raises(ConnectorConfigError, match=r"connectors\.webfrom: no such connector\. Did you mean 'webform'"):
         load_enabled({"webfrom": {}}, ConnectorContext())
 
 

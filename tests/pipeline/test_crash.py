@@ -15,9 +15,9 @@ import aiohttp
 import pytest
 
 from config.settings import Settings
+from storage.db import create_db_engine
 from tests.pipeline.conftest import SettingsFactory
 from tests.support import REPO, Running, eventually
-from storage.db import create_db_engine
 
 pytestmark = pytest.mark.slow
 
@@ -87,7 +87,7 @@ class Stream:
                     self.accepted.add(reference)
                     self.failed.discard(reference)
                     return
-        except (aiohttp.ClientError, asyncio.TimeoutError):
+        except (TimeoutError, aiohttp.ClientError):
             pass
         self.failed.add(reference)
 
@@ -116,7 +116,7 @@ async def test_sigkill_mid_stream_loses_and_doubles_nothing(backend_settings: Se
         killed = asyncio.Event()
 
         async def killer() -> None:
-            while len(stream.accepted) < KILL_AFTER:
+            while len(stream.accepted) < KILL_AFTER:  # noqa: ASYNC110 - polling a plain counter
                 await asyncio.sleep(0.005)
             first.send_signal(signal.SIGKILL)
             first.wait()
@@ -146,8 +146,7 @@ async def test_sigkill_mid_stream_loses_and_doubles_nothing(backend_settings: Se
         app = Running(settings, base_url, engine, pipeline=None)  # type: ignore[arg-type]
         try:
             await eventually(
-                lambda: app.scalar("SELECT count(*) FROM outbox WHERE state = 'sent'")
-                >= len(stream.accepted),
+                lambda: app.scalar("SELECT count(*) FROM outbox WHERE state = 'sent'") >= len(stream.accepted),
                 timeout=120,
             )
             await asyncio.sleep(3)  # past the sweeper's timeout: a doubled work item would show now
@@ -164,9 +163,7 @@ async def test_sigkill_mid_stream_loses_and_doubles_nothing(backend_settings: Se
 
 
 def _assert_exactly_once(app: Running, accepted: set[str]) -> None:
-    rows = app.rows(
-        "SELECT r.external_id, r.state, r.case_id FROM raw_message r WHERE r.channel = 'webform'"
-    )
+    rows = app.rows("SELECT r.external_id, r.state, r.case_id FROM raw_message r WHERE r.channel = 'webform'")
     stored = {row["external_id"]: row for row in rows}
     assert len(stored) == len(rows), "one raw message per client reference"
     missing = accepted - stored.keys()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -15,7 +16,7 @@ VALID = {"email": "pelapor@example.id", "text": "Proyektor di ruang E-203 mati s
 
 
 @pytest.fixture
-async def app(tmp_path: Path) -> Running:
+async def app(tmp_path: Path) -> AsyncIterator[Running]:
     settings = make_settings(tmp_path / "var", http={"max_body_bytes": 64 * 1024})
     async with running_pipeline(settings) as running:
         yield running
@@ -37,10 +38,12 @@ async def test_invalid_fields_get_422_with_a_message_per_field(app: Running) -> 
 
 
 async def test_a_report_without_any_contact_is_refused(app: Running) -> None:
-    async with aiohttp.ClientSession(app.base_url) as http:
-        async with http.post(REPORTS, json={"text": "Wifi asrama mati."}) as response:
-            assert response.status == 422
-            assert "email" in (await response.json())["fields"]
+    async with (
+        aiohttp.ClientSession(app.base_url) as http,
+        http.post(REPORTS, json={"text": "Wifi asrama mati."}) as response,
+    ):
+        assert response.status == 422
+        assert "email" in (await response.json())["fields"]
     assert stored(app) == 0
 
 
@@ -58,10 +61,12 @@ async def test_a_report_without_any_contact_is_refused(app: Running) -> None:
 async def test_bad_requests_get_a_clear_error_and_store_nothing(
     app: Running, body: bytes, content_type: str, status: int
 ) -> None:
-    async with aiohttp.ClientSession(app.base_url) as http:
-        async with http.post(REPORTS, data=body, headers={"Content-Type": content_type}) as response:
-            assert response.status == status
-            assert (await response.json())["error"]
+    async with (
+        aiohttp.ClientSession(app.base_url) as http,
+        http.post(REPORTS, data=body, headers={"Content-Type": content_type}) as response,
+    ):
+        assert response.status == status
+        assert (await response.json())["error"]
     assert stored(app) == 0
 
 

@@ -61,7 +61,13 @@ def test_unknown_event_is_unsupported_not_a_crash() -> None:
 
 @pytest.mark.parametrize(
     "payload",
-    [b"{not json", b"[]", b'{"email": "a@b.id"}', b'{"text": "tanpa kontak"}', "\udcff".encode("utf-8", "surrogatepass")],
+    [
+        b"{not json",
+        b"[]",
+        b'{"email": "a@b.id"}',
+        b'{"text": "tanpa kontak"}',
+        "\udcff".encode("utf-8", "surrogatepass"),
+    ],
 )
 def test_stored_payload_that_does_not_fit_is_anomalous(payload: bytes) -> None:
     with pytest.raises(AnomalousPayload):

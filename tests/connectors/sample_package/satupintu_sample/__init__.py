@@ -48,7 +48,9 @@ class FolderConfig(ConnectorConfig):
 
 
 class SamplePoll(PollingConnector[FolderConfig]):
-    spec = ConnectorSpec(name="sample_poll", display_name="Sample folder", inbound="poll", event_types=frozenset({"note"}))
+    spec = ConnectorSpec(
+        name="sample_poll", display_name="Sample folder", inbound="poll", event_types=frozenset({"note"})
+    )
     config_model = FolderConfig
     poll_interval_seconds = 0.05
 
