@@ -256,6 +256,23 @@ class CpuSnapshot:
         }
 
 
+def wait_for_quiet(threshold_cores: float, max_wait: float) -> dict[str, float]:
+    """Wait (at most max_wait s) until the machine's busy CPU over 1 s is under threshold_cores.
+
+    Other sessions share this 2-core machine; starting a rep in a quiet moment cuts the noise.
+    """
+    waited = 0.0
+    busy = 0.0
+    while True:
+        before = cpu_times()
+        time.sleep(1.0)
+        after = cpu_times()
+        busy = sum(b1 - b0 for (b0, _), (b1, _) in zip(before, after, strict=False)) / CLK_TCK
+        waited += 1.0
+        if busy < threshold_cores or waited >= max_wait:
+            return {"waited_s": waited, "busy_cores_at_start": round(busy, 2)}
+
+
 # --------------------------------------------------------------------------- database readers
 
 
@@ -808,6 +825,8 @@ class Run:
         try:
             warm = bodies_for(self.warm_prefix, args.warmup)
             bodies = bodies_for(self.prefix, args.n if self.kind == "throughput" else int(args.rate * args.duration))
+            if args.quiet_wait > 0:
+                result["quiet_wait"] = wait_for_quiet(args.quiet_threshold, args.quiet_wait)
             server = start_server(args, self.backend, data_dir, log_path)
             result["server_ready_after_s"] = server.ready_after_s
             reader = self.backend.reader()
@@ -992,6 +1011,7 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
             "http_answer_p99_ms": spread([r["http_answer_ms"].get("p99") for r in tp]),
             "server_cpu_pct_during_sends": spread([r["cpu_during_sends"]["server_cpu_pct_of_one_core"] for r in tp]),
             "client_cpu_pct_during_sends": spread([r["cpu_during_sends"]["client_cpu_pct_of_one_core"] for r in tp]),
+            "foreign_busy_cores": spread([r["cpu_whole_run"]["foreign_busy_cores"] for r in tp]),
         }
     if lat:
         out["latency"] = {
@@ -999,6 +1019,7 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
         }
         out["latency"]["http_answer_p99_ms"] = spread([r["http_answer_ms"].get("p99") for r in lat])
         out["latency"]["stored_to_receipt_p50_ms"] = spread([r["stored_to_receipt_ms"].get("p50") for r in lat])
+        out["latency"]["foreign_busy_cores"] = spread([r["cpu_whole_run"]["foreign_busy_cores"] for r in lat])
     out["integrity_ok"] = all(r.get("integrity", {}).get("ok") for r in runs) and not any("error" in r for r in runs)
     out["errors"] = [f"{r['kind']} rep{r['rep']}: {r['error']}" for r in runs if "error" in r]
     return out
@@ -1048,6 +1069,7 @@ def human(result: dict[str, Any]) -> str:
                 line += f"accepted/s {run['accepted_per_s']:,.0f}, e2e/s {run['e2e_msgs_per_s'] or 'n/a'}, "
             else:
                 line += f"p99 {run['send_to_receipt_ms'].get('p99')} ms, "
+            line += f"foreign load {run['cpu_whole_run']['foreign_busy_cores']} cores, "
             line += f"integrity {'ok' if integ.get('ok') else 'PROBLEMS ' + json.dumps(integ.get('problems'))}"
         line += f", log levels {log.get('levels')}"
         if log.get("problems"):
@@ -1110,6 +1132,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--profile-phase", nargs="+", choices=["throughput", "latency"], default=["throughput"])
     parser.add_argument("--profile-rate", type=int, default=100, help="py-spy samples per second")
     parser.add_argument("--py-spy", default=str(REPO / ".venv" / "bin" / "py-spy"))
+    parser.add_argument("--quiet-wait", type=float, default=60.0,
+                        help="before each run, wait up to this many seconds for the machine to be quiet (0 = don't)")
+    parser.add_argument("--quiet-threshold", type=float, default=0.3, help="busy cores counted as quiet")
     parser.add_argument("--label", default="", help="free text stored with the result")
     args = parser.parse_args(argv)
     if args.n < 1 or args.concurrency < 1 or args.rate <= 0 or args.duration <= 0 or args.reps < 1:

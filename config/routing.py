@@ -127,7 +127,7 @@ class KindConfig(_Strict):
     default: Kind = "pengaduan"
     empty: Kind = Field(
         default="permintaan_informasi",
-        description="kind of a message with no kind and no unit signal (greetings, 'test')",
+        description="kind of a message with no signal and little content (greetings, 'test')",
     )
     margin: float = Field(
         default=0.0,

@@ -12,7 +12,7 @@ Decision rules (see the module tests for examples):
 * **kind** - ``declared_kind`` (from a web form) wins when valid. Otherwise kind rules score the
   same way; a non-default kind must beat the default kind (``pengaduan``) by more than
   ``kind.margin``. With no kind signal at all the default kind is used, or ``kind.empty`` when
-  there is no unit signal either (greetings, "test").
+  the message has no unit signal and little content either (greetings, "test").
 * **confidential** - the unit is sensitive (ppkpt, spi) or a rule with ``confidential = true``
   fired (anonymity requests, self-harm).
 * **priority** - ``high`` when the unit is sensitive or a rule with ``priority = "high"`` fired.
@@ -168,14 +168,20 @@ class _Completeness:
         self._detail = PhraseMatcher([normalizer.phrase(p) for p in conf.detail_phrases], clitics)
         self._references = tuple(re.compile(p, re.IGNORECASE) for p in conf.reference_patterns)
 
-    def __call__(self, raw: str, tokens: Sequence[str], kind: str) -> bool:
+    def content(self, tokens: Sequence[str]) -> int:
+        """How many tokens carry content (not filler, not inside a vague phrase)."""
+        vague = {i for m in self._vague.find(tokens) for i in range(m.start, m.end)}
+        return sum(1 for i, t in enumerate(tokens) if i not in vague and t not in self._filler)
+
+    def substantive(self, content: int) -> bool:
+        return content >= self._min_content
+
+    def __call__(self, raw: str, tokens: Sequence[str], kind: str, content: int) -> bool:
         if any(pattern.search(raw) for pattern in self._references):
             return True
-        vague = {i for m in self._vague.find(tokens) for i in range(m.start, m.end)}
-        content = [t for i, t in enumerate(tokens) if i not in vague and t not in self._filler]
-        if len(content) < self._min_content:
+        if not self.substantive(content):
             return False
-        if kind not in self._detail_kinds or len(content) >= self._detail_min:
+        if kind not in self._detail_kinds or content >= self._detail_min:
             return True
         return bool(_DIGIT_RE.search(raw)) or bool(self._detail.find(tokens))
 
@@ -244,8 +250,10 @@ class Classifier:
         kinds = _tally(self._kinds.hits(tokens), self._kind_weights, self._scoring)
         flags = _tally(self._flags.hits(tokens), self._weights, self._scoring)
         unit = self._decide_unit(units)
+        content = self._complete.content(tokens)
         declared = declared_kind if declared_kind in KINDS else None
-        kind = declared or self._decide_kind(kinds, has_topic=bool(units.scores))
+        substantive = bool(units.scores) or self._complete.substantive(content)
+        kind = declared or self._decide_kind(kinds, substantive=substantive)
         fired = self._fired(units, kinds, flags)
         sensitive = unit in self._sensitive
         names = tuple(self._names[i] for i in fired)
@@ -254,7 +262,7 @@ class Classifier:
             unit=unit,
             confidential=sensitive or any(self._confidential[i] for i in fired),
             priority="high" if sensitive or any(self._priority[i] for i in fired) else "normal",
-            complete=self._complete(f"{subject}\n{text}", tokens, kind),
+            complete=self._complete(f"{subject}\n{text}", tokens, kind, content),
             rules=names + ((DECLARED_KIND_RULE,) if declared else ()),
         )
 
@@ -268,10 +276,10 @@ class Classifier:
         }
         return _best(scores, units.first) or self._default_unit
 
-    def _decide_kind(self, kinds: _Tally, *, has_topic: bool) -> str:
+    def _decide_kind(self, kinds: _Tally, *, substantive: bool) -> str:
         conf = self._kind_conf
         if not kinds.scores:
-            return conf.default if has_topic else conf.empty
+            return conf.default if substantive else conf.empty
         default_score = kinds.scores.get(conf.default, 0.0)
         challengers = {k: v for k, v in kinds.scores.items() if k != conf.default}
         best = _best(challengers, kinds.first)
