@@ -123,6 +123,7 @@ def worker(ctx: click.Context, component: str) -> None:
     parts = _parts(ctx)
     if parts.topology.is_memory:
         raise ConfigError("broker_url: memory:// only works inside `satupintu run`; use filesystem:// or amqp://")
+    parts.check_database()
     run_until_signalled(parts, [component])
 
 

@@ -1132,8 +1132,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--profile-phase", nargs="+", choices=["throughput", "latency"], default=["throughput"])
     parser.add_argument("--profile-rate", type=int, default=100, help="py-spy samples per second")
     parser.add_argument("--py-spy", default=str(REPO / ".venv" / "bin" / "py-spy"))
-    parser.add_argument("--quiet-wait", type=float, default=60.0,
-                        help="before each run, wait up to this many seconds for the machine to be quiet (0 = don't)")
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=60.0,
+        help="before each run, wait up to this many seconds for the machine to be quiet (0 = don't)",
+    )
     parser.add_argument("--quiet-threshold", type=float, default=0.3, help="busy cores counted as quiet")
     parser.add_argument("--label", default="", help="free text stored with the result")
     args = parser.parse_args(argv)

@@ -19,7 +19,7 @@ from aiohttp import web
 from sqlalchemy import Engine
 
 from config.routing import RoutingConfig, load_routing
-from config.settings import Settings
+from config.settings import ConfigError, Settings
 from connectors.base import Connector, ConnectorContext, PollingConnector
 from connectors.registry import load_enabled
 from normalizer.stage import NormalizeStage
@@ -33,7 +33,7 @@ from pipeline.queues import Publisher, Topology
 from pipeline.sweeper import Sweeper
 from storage.blobs import BlobStore
 from storage.db import create_db_engine
-from storage.migrate import upgrade
+from storage.migrate import current, head, upgrade
 from storage.units import sync_units
 from triage.calendar import WorkingCalendar
 from triage.stage import TriagePolicy, TriageStage
@@ -86,6 +86,16 @@ class Parts:
     def prepare_database(self) -> None:
         """Migrate and sync the units from routing.toml; safe to run at every start."""
         upgrade(self.engine)
+        sync_units(self.engine, self.routing)
+
+    def check_database(self) -> None:
+        """Workers do not migrate (several may start at once); they refuse an old schema."""
+        found, wanted = current(self.engine), head()
+        if found != wanted:
+            raise ConfigError(
+                f"database_url: the schema is at revision {found or 'none'}, this version needs {wanted}; "
+                "run `satupintu db upgrade` first"
+            )
         sync_units(self.engine, self.routing)
 
 
