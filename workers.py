@@ -57,11 +57,12 @@ def _parts(ctx: click.Context) -> Any:
 
 @contextmanager
 def _connection(ctx: click.Context) -> Iterator[Any]:
-    from storage.db import transaction
+    """A read-only connection for the listing commands."""
+    from storage.db import reading
 
     parts = _parts(ctx)
     try:
-        with transaction(parts.engine) as connection:
+        with reading(parts.engine) as connection:
             yield connection
     finally:
         parts.engine.dispose()
@@ -304,7 +305,7 @@ def dlq_replay(ctx: click.Context, refs: tuple[str, ...]) -> None:
             continue
         record, number, channel, state = replayed
         step = "deliver" if record == "outbox" else ("triage" if state == "normalized" else "normalize")
-        publisher.publish([(WorkItem(step=step, record=record, id=number), channel)])
+        publisher.publish([(WorkItem(step=step, record=record, ids=(number,)), channel)])
         click.echo(f"{ref}: replayed to {step}")
     publisher.close()
     if missing:

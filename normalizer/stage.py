@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine
 from connectors.base import AnomalousPayload, Connector, UnsupportedEvent
 from normalizer.rules import apply_common_rules
 from pipeline.queues import Publisher
-from pipeline.records import NormalizedMessage, WorkItem
+from pipeline.records import NormalizedMessage, work_items
 from pipeline.stage import RawStage, StageResult, dead_notice
 from storage.models import RAW_IGNORED, RAW_NORMALIZED, RAW_RECEIVED
 from storage.raw import StoredRaw, advance, load_raw, mark_dead
@@ -60,9 +60,7 @@ class NormalizeStage(RawStage):
             [{"id": m.raw_message_id, "state": RAW_NORMALIZED, "normalized": _dump(m)} for m in parsed],
             RAW_RECEIVED,
         )
-        result.onward = [
-            (WorkItem(step="triage", record="raw_message", id=m.raw_message_id), m.channel) for m in parsed
-        ]
+        result.onward = work_items("triage", "raw_message", ((m.raw_message_id, m.channel) for m in parsed))
         return result
 
     def _parse(self, stored: StoredRaw) -> NormalizedMessage | None:

@@ -26,12 +26,14 @@ logger = logging.getLogger(__name__)
 IDLE_WAIT_SECONDS = 0.1
 MORE_WAIT_SECONDS = 0.001
 MAX_BACKOFF_SECONDS = 5.0
+PREFETCH_ITEMS = 50
+"""Work items taken from the broker ahead of acknowledging; each names up to 500 records."""
 
 BatchHandler = Callable[[Sequence[WorkItem]], None]
 
 
 class StageConsumer:
-    """Feeds one stage from its queues until ``stop`` is set."""
+    """Feeds one stage from its queues until ``stop`` is set, about ``batch_size`` records at a time."""
 
     def __init__(
         self,
@@ -52,6 +54,7 @@ class StageConsumer:
         self.batch_size = batch_size
         self.stop = stop
         self._buffer: list[tuple[Any, Message]] = []
+        self._buffered_ids = 0
         self._failures = 0
 
     def run(self) -> None:
@@ -67,7 +70,7 @@ class StageConsumer:
         self.publisher.close()
 
     def _consume(self) -> None:
-        self._buffer = []  # anything unacknowledged on a lost connection is redelivered
+        self._buffer, self._buffered_ids = [], 0  # unacknowledged items are redelivered
         with self.topology.connection() as connection:
             channel = connection.channel()
             consumer = Consumer(
@@ -75,7 +78,7 @@ class StageConsumer:
                 queues=self.queues,
                 callbacks=[self._on_message],
                 accept=["json"],
-                prefetch_count=self.batch_size,
+                prefetch_count=PREFETCH_ITEMS,
                 on_decode_error=self._on_decode_error,
             )
             with consumer:
@@ -92,7 +95,7 @@ class StageConsumer:
             connection.drain_events(timeout=IDLE_WAIT_SECONDS)
         except TimeoutError:
             return
-        while len(self._buffer) < self.batch_size:
+        while self._buffered_ids < self.batch_size:
             try:
                 connection.drain_events(timeout=MORE_WAIT_SECONDS)
             except TimeoutError:
@@ -100,6 +103,8 @@ class StageConsumer:
 
     def _on_message(self, body: Any, message: Message) -> None:
         self._buffer.append((body, message))
+        ids = body.get("ids") if isinstance(body, dict) else None
+        self._buffered_ids += len(ids) if isinstance(ids, list) else 1
 
     def _on_decode_error(self, message: Message, exc: Exception) -> None:
         logger.error("stage %s got an undecodable work item: %s", self.name, exc)
@@ -107,7 +112,7 @@ class StageConsumer:
         message.ack()
 
     def _process(self) -> None:
-        batch, self._buffer = self._buffer, []
+        batch, self._buffer, self._buffered_ids = self._buffer, [], 0
         items: list[WorkItem] = []
         messages: list[Message] = []
         for body, message in batch:

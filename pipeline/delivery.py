@@ -53,7 +53,7 @@ class DeliveryStage:
         self._started = False
 
     def handle(self, items: Sequence[WorkItem]) -> None:
-        ids = sorted({item.id for item in items if item.record == "outbox"})
+        ids = sorted({i for item in items if item.record == "outbox" for i in item.ids})
         with transaction(self.engine) as connection:
             claimed = outbox.claim(connection, ids)
         if not claimed:
@@ -100,7 +100,7 @@ class DeliveryStage:
             delay = min(RETRY_CAP, RETRY_BASE * 2 ** (claim.attempts - 1))
             logger.warning("outbound message failed, retrying in %s: %s", delay, exc, extra=log)
             return outbox.retry_later(message.outbox_id, repr(exc), delay)
-        logger.info("outbound message sent", extra=log)
+        logger.debug("outbound message sent", extra=log)
         return outbox.sent(message.outbox_id, result.provider_message_id)
 
     def close(self) -> None:

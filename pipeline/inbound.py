@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 
 from connectors.base import ConnectorAuthFailed, ConnectorNotReady, ImportingConnector, Ingest, PollingConnector
 from pipeline.queues import Publisher
-from pipeline.records import RawMessage, WorkItem
+from pipeline.records import RawMessage, work_items
 from storage.db import transaction
 from storage.raw import insert_raw_messages
 
@@ -78,10 +78,8 @@ def import_file(connector: ImportingConnector[Any], source: Path, engine: Engine
     for batch in _batches(connector.read_import(source), IMPORT_BATCH):
         with transaction(engine) as connection:
             stored = insert_raw_messages(connection, batch)
-        fresh = [
-            (WorkItem(step="normalize", record="raw_message", id=s.id), connector.name) for s in stored if s.created
-        ]
-        publisher.publish(fresh)
+        fresh = [s.id for s in stored if s.created]
+        publisher.publish(work_items("normalize", "raw_message", ((i, connector.name) for i in fresh)))
         new += len(fresh)
         old += len(stored) - len(fresh)
     return ImportReport(new=new, already_imported=old)

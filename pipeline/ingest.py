@@ -18,10 +18,10 @@ from sqlalchemy import Engine
 
 from connectors.base import MessageStatus
 from pipeline.queues import Publisher
-from pipeline.records import RawMessage, Stored, WorkItem
+from pipeline.records import RawMessage, Stored, work_items
 from storage.blobs import BlobStore
 from storage.cases import report_progress
-from storage.db import transaction
+from storage.db import reading, transaction
 from storage.raw import insert_raw_messages
 from storage.state import state_get, state_set, state_setdefault
 
@@ -87,18 +87,16 @@ class Ingestor:
     def _store(self, messages: list[RawMessage]) -> list[Stored]:
         with transaction(self.engine) as connection:
             stored = insert_raw_messages(connection, messages)
-        fresh = [
-            (WorkItem(step="normalize", record="raw_message", id=s.id), m.channel)
-            for s, m in zip(stored, messages, strict=True)
-            if s.created
-        ]
+        fresh = work_items(
+            "normalize", "raw_message", ((s.id, m.channel) for s, m in zip(stored, messages, strict=True) if s.created)
+        )
         if fresh:
             self.publisher.publish(fresh)
         return stored
 
     async def status(self, channel: str, raw_id: int) -> MessageStatus | None:
         def read() -> MessageStatus | None:
-            with transaction(self.engine) as connection:
+            with reading(self.engine) as connection:
                 progress = report_progress(connection, channel, raw_id)
             if progress is None:
                 return None

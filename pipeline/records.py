@@ -7,6 +7,7 @@ rows to the outbox. What travels on a queue is only a :class:`WorkItem`: which r
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -119,16 +120,41 @@ class OutboundMessage(_Record):
     in_reply_to: str | None = None
 
 
+MAX_IDS_PER_ITEM = 500
+
+
 class WorkItem(_Record):
-    """A queue message: which record to work on and which step to do."""
+    """A queue message: which records to work on and which step to do.
+
+    One item names every record a transaction produced for one channel (up to 500), so that the
+    queue's cost is paid per batch, not per message.
+    """
 
     schema_: Literal["satupintu.work/1"] = Field(default="satupintu.work/1", alias="schema")
     step: Step
     record: Literal["raw_message", "outbox"]
-    id: int = Field(gt=0)
+    ids: tuple[Annotated[int, Field(gt=0)], ...] = Field(min_length=1, max_length=MAX_IDS_PER_ITEM)
 
     def to_wire(self) -> dict[str, Any]:
         return self.model_dump(by_alias=True)
+
+
+Addressed = tuple[WorkItem, str]
+"""A work item with the channel it belongs to (which routes it)."""
+
+
+def work_items(
+    step: Step, record: Literal["raw_message", "outbox"], targets: Iterable[tuple[int, str]]
+) -> list[Addressed]:
+    """Pack ``(id, channel)`` pairs into as few work items as possible, one channel per item."""
+    by_channel: dict[str, list[int]] = {}
+    for record_id, channel in targets:
+        by_channel.setdefault(channel, []).append(record_id)
+    return [
+        (WorkItem(step=step, record=record, ids=tuple(ids[start : start + MAX_IDS_PER_ITEM])), channel)
+        for channel, ids in by_channel.items()
+        for start in range(0, len(ids), MAX_IDS_PER_ITEM)
+    ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
 from pipeline.queues import Publisher
-from pipeline.records import WorkItem
+from pipeline.records import Addressed, WorkItem
 from storage.db import transaction
 from storage.raw import record_failure
 
@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 # Failures of the database itself: the whole batch is retried later, no message is blamed.
 TRANSIENT_DB_ERRORS = (OperationalError, InterfaceError, DisconnectionError)
 
-Onward = tuple[WorkItem, str]
+Onward = Addressed
 """A work item to publish once the transaction committed, with the channel it belongs to."""
 
 
@@ -52,7 +52,7 @@ class RawStage(ABC):
         """Do this stage's work on ``ids`` inside ``connection``'s transaction; skip ones done."""
 
     def handle(self, items: Sequence[WorkItem]) -> None:
-        ids = sorted({item.id for item in items if item.record == "raw_message"})
+        ids = sorted({i for item in items if item.record == "raw_message" for i in item.ids})
         if not ids:
             return
         try:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 
 from pipeline.queues import Publisher
-from pipeline.records import WorkItem
+from pipeline.records import Addressed, work_items
 from pipeline.stage import TRANSIENT_DB_ERRORS
 from storage.db import transaction, utcnow
 from storage.models import RAW_RECEIVED
@@ -40,7 +40,7 @@ class Sweeper:
             with transaction(self.engine) as connection:
                 stale = take_stale(connection, cutoff, SWEEP_LIMIT)
             if stale:
-                self.publisher.publish([(_work_item(s), s.channel) for s in stale])
+                self.publisher.publish(_work_items(stale))
             total += len(stale)
             if len(stale) < SWEEP_LIMIT:
                 break
@@ -62,8 +62,12 @@ class Sweeper:
         self.publisher.close()
 
 
-def _work_item(stale: Stale) -> WorkItem:
-    if stale.record == "outbox":
-        return WorkItem(step="deliver", record="outbox", id=stale.id)
-    step = "normalize" if stale.state == RAW_RECEIVED else "triage"
-    return WorkItem(step=step, record="raw_message", id=stale.id)
+def _work_items(stale: list[Stale]) -> list[Addressed]:
+    deliver = [(s.id, s.channel) for s in stale if s.record == "outbox"]
+    normalize = [(s.id, s.channel) for s in stale if s.record == "raw_message" and s.state == RAW_RECEIVED]
+    triage = [(s.id, s.channel) for s in stale if s.record == "raw_message" and s.state != RAW_RECEIVED]
+    return [
+        *work_items("deliver", "outbox", deliver),
+        *work_items("normalize", "raw_message", normalize),
+        *work_items("triage", "raw_message", triage),
+    ]

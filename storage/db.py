@@ -1,12 +1,14 @@
 """Engines and transactions for SQLite (embedded default) and PostgreSQL.
 
-Timestamps are aware UTC datetimes everywhere. On SQLite every write transaction starts with ``BEGIN IMMEDIATE``
-so that concurrent writers wait for the lock instead of failing on a read-to-write upgrade.
+Timestamps are aware UTC datetimes everywhere. On SQLite every write transaction starts with
+``BEGIN IMMEDIATE``, so that concurrent writers wait for the lock instead of failing on a
+read-to-write upgrade; reads start a deferred transaction and never wait for writers (WAL).
 """
 
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -57,17 +59,34 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        immediate = connection.get_execution_options().get(_WRITING, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
-    return engine
+    # Writers of this process queue on a Python lock, which wakes the next one the moment the
+    # last commits; SQLite's own busy handler would sleep in growing steps of up to 100 ms.
+    return engine.execution_options(**{_WRITE_LOCK: threading.Lock()})
+
+
+_WRITE_LOCK = "satupintu_sqlite_write_lock"
+_WRITING = "satupintu_writing"
 
 
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Connection]:
-    """One transaction: committed when the block ends, rolled back if it raises."""
-    with engine.begin() as connection:
+    """One write transaction: committed when the block ends, rolled back if it raises."""
+    lock: threading.Lock | None = engine.get_execution_options().get(_WRITE_LOCK)
+    if lock is None:
+        with engine.begin() as connection:
+            yield connection
+        return
+    with lock, engine.connect() as connection:
+        connection.execution_options(**{_WRITING: True})
+        with connection.begin():
+            yield connection
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A read-only transaction; on SQLite it does not wait for writers (WAL)."""
+    with engine.connect() as connection, connection.begin():
         yield connection
-
-
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"

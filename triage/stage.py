@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine
 
 from config.routing import RoutingConfig
 from pipeline.queues import Publisher
-from pipeline.records import NormalizedMessage, Recipient, WorkItem
+from pipeline.records import NormalizedMessage, Recipient, work_items
 from pipeline.stage import RawStage, StageResult
 from storage import cases as store
 from storage.db import utcnow
@@ -93,10 +93,9 @@ class TriageStage(RawStage):
             [{"id": m.raw_message_id, "state": RAW_TRIAGED, "case_id": case_of[m.raw_message_id]} for m in messages],
             RAW_NORMALIZED,
         )
-        onward = [
-            (WorkItem(step="deliver", record="outbox", id=outbox_id), case.message.channel)
-            for case, outbox_id in zip(new_cases, outbox_ids, strict=True)
-        ]
+        onward = work_items(
+            "deliver", "outbox", ((oid, case.message.channel) for case, oid in zip(new_cases, outbox_ids, strict=True))
+        )
         return StageResult(onward=onward)
 
     def _thread(
