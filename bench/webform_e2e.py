@@ -245,7 +245,9 @@ class CpuSnapshot:
             "server_cpu_pct_of_one_core": round(100 * (self.server_total - before.server_total) / wall, 1),
             "server_threads_cpu_s": {k: v for k, v in sorted(threads.items(), key=lambda kv: -kv[1]) if v > 0},
             "services_cpu_s": {
-                k: round(self.services.get(k, 0) - before.services.get(k, 0), 2) for k in sorted(self.services)
+                # best effort: a process that exited in between takes its CPU time with it
+                k: round(max(0.0, self.services.get(k, 0) - before.services.get(k, 0)), 2)
+                for k in sorted(self.services)
             },
             "client_cpu_s": round(self.client - before.client, 2),
             "client_cpu_pct_of_one_core": round(100 * (self.client - before.client) / wall, 1),
@@ -423,6 +425,21 @@ class RabbitPostgres(Backend):
         }
 
 
+class NullHttp(Backend):
+    """bench/null_server.py: the same route answering 202 with nothing stored (the HTTP ceiling)."""
+
+    name = "null-http"
+
+    def setup(self, data_dir: Path) -> dict[str, str]:
+        return {}
+
+    def reader(self) -> Reader | None:  # type: ignore[override]
+        return None
+
+    def describe(self) -> dict[str, Any]:
+        return {"server": "bench/null_server.py (aiohttp, parse JSON, answer 202, store nothing)"}
+
+
 def rabbit_queue_names(prefix: str) -> list[str]:
     """Queues whose name starts with ``prefix.``, listed by rabbitmqctl (best effort)."""
     try:
@@ -494,6 +511,8 @@ def start_server(args: argparse.Namespace, backend: Backend, data_dir: Path, log
         key, _, value = extra.partition("=")
         env[key] = value
     command = [args.satupintu, "run"]
+    if backend.name == "null-http":
+        command = [sys.executable, str(HERE / "null_server.py"), "--port", str(port)]
     if args.server_cpus:
         command = ["taskset", "-c", args.server_cpus, *command]
     log = open(log_path, "wb")  # noqa: SIM115 - closed by the child's exit
@@ -830,6 +849,9 @@ class Run:
             server = start_server(args, self.backend, data_dir, log_path)
             result["server_ready_after_s"] = server.ready_after_s
             reader = self.backend.reader()
+            if reader is None:  # null-http: only the HTTP side is measured
+                asyncio.run(self._http_only(server, warm, bodies, result))
+                return result
             asyncio.run(self._warm_up(server, reader, warm))
             if Path(args.py_spy).exists():
                 learn_thread_names(server.pid, args.py_spy)
@@ -873,6 +895,30 @@ class Run:
         count = len(self.warm_accepted)
         if not await poller.run_until(lambda p: p["sent"] >= count, 120):
             raise RuntimeError(f"warm-up did not drain within 120s: {poller.last}")
+
+    async def _http_only(
+        self, server: Server, warm: list[tuple[str, bytes]], bodies: list[tuple[str, bytes]], result: dict[str, Any]
+    ) -> None:
+        args = self.args
+        url = server.base + REPORTS_PATH
+        await closed_loop(url, warm, min(16, args.concurrency), 120)
+        before = CpuSnapshot.take(server.pid)
+        if self.kind == "throughput":
+            sent = await closed_loop(url, bodies, args.concurrency, args.send_timeout)
+            result.update(self._answers(sent))
+            window = max(s.t_answer for s in sent) - min(s.t_send for s in sent)
+            result["accepted_per_s"] = round(result["accepted"] / window, 1) if window > 0 else None
+            result["e2e_msgs_per_s"] = None
+            result["cpu_during_sends"] = CpuSnapshot.take(server.pid).since(before)
+        else:
+            sent, worst_lag = await open_loop(url, bodies, args.rate, max(256, args.concurrency))
+            result.update(self._answers(sent))
+            result["worst_schedule_lag_ms"] = round(worst_lag * 1000, 2)
+            result["send_to_receipt_ms"] = {"n": 0}
+            result["stored_to_receipt_ms"] = {"n": 0}
+        result["http_answer_ms"] = dist([s.t_answer - s.t_send for s in sent if s.status == 202])
+        result["cpu_whole_run"] = CpuSnapshot.take(server.pid).since(before)
+        result["integrity"] = {"ok": True, "note": "null-http stores nothing"}
 
     def _answers(self, sent: list[Sent]) -> dict[str, Any]:
         statuses = Counter(s.status for s in sent)
@@ -1047,6 +1093,7 @@ def human(result: dict[str, Any]) -> str:
             f"  HTTP answer p99       : {fmt(t['http_answer_p99_ms'], ' ms')}",
             f"  server CPU while sending: {fmt(t['server_cpu_pct_during_sends'], '%')} of one core; "
             f"client {fmt(t['client_cpu_pct_during_sends'], '%')}",
+            f"  other sessions' load on the machine: {fmt(t['foreign_busy_cores'], ' cores')}",
         ]
     if "latency" in s:
         lat = s["latency"]
@@ -1058,6 +1105,7 @@ def human(result: dict[str, Any]) -> str:
         lines.append(
             f"  HTTP answer p99: {fmt(lat['http_answer_p99_ms'], ' ms')}; stored -> receipt p50: {fmt(lat['stored_to_receipt_p50_ms'], ' ms')}"
         )
+        lines.append(f"  other sessions' load on the machine: {fmt(lat['foreign_busy_cores'], ' cores')}")
     for run in result["runs"]:
         integ = run.get("integrity", {})
         log = run.get("server_log", {})
@@ -1090,9 +1138,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--backend",
-        choices=["embedded", "rabbitmq-postgres"],
+        choices=["embedded", "rabbitmq-postgres", "null-http"],
         default="embedded",
-        help="embedded: SQLite + kombu memory:// (the default config); rabbitmq-postgres: fresh PG database + RabbitMQ queue prefix",
+        help="embedded: SQLite + kombu memory:// (the default config); rabbitmq-postgres: fresh PG database + "
+        "RabbitMQ queue prefix; null-http: bench/null_server.py, which stores nothing (the client/HTTP ceiling)",
     )
     parser.add_argument("--measure", choices=["both", "throughput", "latency"], default="both")
     parser.add_argument("-n", "--n", type=int, default=20_000, help="submissions per throughput rep")
@@ -1150,7 +1199,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.client_cpus:
         os.sched_setaffinity(0, {int(c) for c in _cpu_list(args.client_cpus)})
-    backend: Backend = Embedded() if args.backend == "embedded" else RabbitPostgres(args.pg_admin_url, args.amqp_url)
+    backends: dict[str, Any] = {
+        "embedded": Embedded,
+        "null-http": NullHttp,
+        "rabbitmq-postgres": lambda: RabbitPostgres(args.pg_admin_url, args.amqp_url),
+    }
+    backend: Backend = backends[args.backend]()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     factory = ComplaintFactory(seed=args.seed)
     kinds = ["throughput", "latency"] if args.measure == "both" else [args.measure]
@@ -1201,7 +1255,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.results_dir:
         out = Path(args.results_dir) / f"{stamp}-{backend.name}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=1))
+        out.write_text(json.dumps(result, separators=(",", ":")) + "\n")
         print(f"full result: {out}", file=sys.stderr)
     return 0 if result["summary"]["integrity_ok"] else 1
 

@@ -10,16 +10,8 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, select, update
 
 from storage.db import utcnow
-from storage.models import Attachment, Case, CaseEvent, CaseMessage, Outbox, RawMessageRow, TrackingCounter
-from storage.sql import insert_ignore, table
-
-CASES = table(Case)
-MESSAGES = table(CaseMessage)
-ATTACHMENTS = table(Attachment)
-EVENTS = table(CaseEvent)
-COUNTER = table(TrackingCounter)
-OUTBOX = table(Outbox)
-RAW = table(RawMessageRow)
+from storage.sql import insert_ignore
+from storage.tables import ATTACHMENTS, CASES, COUNTER, EVENTS, MESSAGES, OUTBOX, RAW
 
 
 def open_cases_by_conversation(connection: Connection, keys: Iterable[str]) -> dict[str, int]:

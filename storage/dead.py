@@ -9,11 +9,8 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from storage.db import utcnow
-from storage.models import OUTBOX_DEAD, OUTBOX_PENDING, RAW_DEAD, RAW_NORMALIZED, RAW_RECEIVED, Outbox, RawMessageRow
-from storage.sql import table
-
-RAW = table(RawMessageRow)
-OUTBOX = table(Outbox)
+from storage.models import OUTBOX_DEAD, OUTBOX_PENDING, RAW_DEAD, RAW_NORMALIZED, RAW_RECEIVED
+from storage.tables import OUTBOX, RAW
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,10 +11,8 @@ from sqlalchemy import Connection, and_, bindparam, update
 
 from pipeline.records import OutboundMessage, Recipient
 from storage.db import utcnow
-from storage.models import OUTBOX_DEAD, OUTBOX_PENDING, OUTBOX_SENDING, OUTBOX_SENT, Outbox
-from storage.sql import table
-
-OUTBOX = table(Outbox)
+from storage.models import OUTBOX_DEAD, OUTBOX_PENDING, OUTBOX_SENDING, OUTBOX_SENT
+from storage.tables import OUTBOX
 
 
 @dataclass(frozen=True, slots=True)

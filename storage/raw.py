@@ -11,10 +11,9 @@ from sqlalchemy import Connection, and_, bindparam, select, tuple_, update
 
 from pipeline.records import BlobRef, RawMessage, Stored
 from storage.db import utcnow
-from storage.models import RAW_DEAD, RAW_RECEIVED, RawMessageRow
-from storage.sql import insert_ignore, table
-
-RAW = table(RawMessageRow)
+from storage.models import RAW_DEAD, RAW_RECEIVED
+from storage.sql import insert_ignore
+from storage.tables import RAW
 
 
 @dataclass(frozen=True, slots=True)

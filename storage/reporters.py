@@ -8,11 +8,8 @@ from sqlalchemy import Connection, select, tuple_
 
 from pipeline.records import Reporter
 from storage.db import utcnow
-from storage.models import ReporterIdentity, ReporterRow
-from storage.sql import insert_ignore, table
-
-REPORTER = table(ReporterRow)
-IDENTITY = table(ReporterIdentity)
+from storage.sql import insert_ignore
+from storage.tables import IDENTITY, REPORTER
 
 IdentityKey = tuple[str, str]
 

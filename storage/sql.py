@@ -12,8 +12,3 @@ def insert_ignore(connection: Connection, table: Table) -> Any:
     """``INSERT ... ON CONFLICT DO NOTHING`` for the connection's database."""
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     return dialect.insert(table).on_conflict_do_nothing()
-
-
-def table(model: Any) -> Table:
-    """The Core table behind a SQLModel class."""
-    return model.__table__  # type: ignore[no-any-return]

@@ -5,10 +5,8 @@ from __future__ import annotations
 from sqlalchemy import Connection, and_, select, update
 
 from storage.db import utcnow
-from storage.models import ConnectorState
-from storage.sql import insert_ignore, table
-
-STATE = table(ConnectorState)
+from storage.sql import insert_ignore
+from storage.tables import STATE
 
 
 def state_get(connection: Connection, channel: str, key: str) -> str | None:

@@ -13,13 +13,8 @@ from storage.models import (
     OUTBOX_SENDING,
     RAW_NORMALIZED,
     RAW_RECEIVED,
-    Outbox,
-    RawMessageRow,
 )
-from storage.sql import table
-
-RAW = table(RawMessageRow)
-OUTBOX = table(Outbox)
+from storage.tables import OUTBOX, RAW
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,10 +6,8 @@ from sqlalchemy import Engine, select, update
 
 from config.routing import RoutingConfig
 from storage.db import transaction
-from storage.models import Unit
-from storage.sql import insert_ignore, table
-
-UNITS = table(Unit)
+from storage.sql import insert_ignore
+from storage.tables import UNITS
 
 
 def sync_units(engine: Engine, routing: RoutingConfig) -> None:

@@ -67,9 +67,10 @@ class TriageStage(RawStage):
         max_attempts: int,
     ) -> None:
         super().__init__(engine, publisher, max_attempts=max_attempts)
-        self.routing = routing
         self.classifier = Classifier(routing)
         self.policy = policy
+        self.sensitive_units = routing.sensitive_units
+        self.unit_names = {unit.key: unit.name for unit in routing.units}
 
     def process(self, connection: Connection, ids: Sequence[int]) -> StageResult:
         messages = [
@@ -139,7 +140,7 @@ class TriageStage(RawStage):
     def _case_row(self, case: _NewCase) -> dict[str, Any]:
         message, found = case.message, case.classification
         now = utcnow()
-        unit_sensitive = found.unit in self.routing.sensitive_units
+        unit_sensitive = found.unit in self.sensitive_units
         return {
             "tracking_number": case.tracking_number,
             "kind": found.kind,
@@ -199,7 +200,7 @@ class TriageStage(RawStage):
                 ReceiptFacts(
                     tracking_number=case.tracking_number,
                     kind=row["kind"],
-                    unit_name=self.routing.unit(row["unit"]).name,
+                    unit_name=self.unit_names[row["unit"]],
                     confidential=row["confidential"],
                     first_response_due=row["first_response_due"],
                     resolution_due=row["resolution_due"],

@@ -1,0 +1,38 @@
+"""The Core tables behind the SQLModel classes, for the hot path's statements."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Table
+
+from storage.models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    CaseMessage,
+    ConnectorState,
+    Outbox,
+    RawMessageRow,
+    ReporterIdentity,
+    ReporterRow,
+    TrackingCounter,
+    Unit,
+)
+
+
+def _table(model: Any) -> Table:
+    return model.__table__  # type: ignore[no-any-return]
+
+
+RAW = _table(RawMessageRow)
+REPORTER = _table(ReporterRow)
+IDENTITY = _table(ReporterIdentity)
+CASES = _table(Case)
+MESSAGES = _table(CaseMessage)
+ATTACHMENTS = _table(Attachment)
+EVENTS = _table(CaseEvent)
+OUTBOX = _table(Outbox)
+COUNTER = _table(TrackingCounter)
+STATE = _table(ConnectorState)
+UNITS = _table(Unit)
