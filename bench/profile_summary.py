@@ -26,6 +26,7 @@ FRAME_RE = re.compile(r"^(?P<func>.*?) \((?P<file>[^():]+)(?::(?P<line>\d+))?\)$
 ACTIVITIES: list[tuple[str, str]] = [
     ("_on_begin (storage/db.py)", "SQLite write-lock wait (BEGIN IMMEDIATE, busy handler)"),
     ("DefaultDialect.do_commit", "DB commit (fsync)"),
+    ("transaction (storage/db.py)", "transaction begin (SQLite: waiting for the Python write lock; PG: pool/BEGIN)"),
     ("triage/classify.py", "triage: classify (keyword rules)"),
     ("triage/text.py", "triage: classify (keyword rules)"),
     ("triage/receipt.py", "triage: receipt text"),

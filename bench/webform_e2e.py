@@ -134,8 +134,14 @@ def git_info() -> dict[str, Any]:
         except Exception:  # noqa: BLE001
             return ""
 
-    dirty = run("git", "status", "--porcelain")
-    return {"commit": run("git", "rev-parse", "--short", "HEAD"), "dirty_files": len(dirty.splitlines())}
+    import hashlib
+
+    dirty = run("git", "status", "--porcelain", "--untracked-files=no")
+    commit = run("git", "rev-parse", "--short", "HEAD")
+    # the code under test changes while others work: name the exact tree (commit + uncommitted diff)
+    diff = run("git", "diff", "HEAD", "--", ".", ":(exclude)bench")
+    version = commit + (f"+{hashlib.sha1(diff.encode()).hexdigest()[:8]}" if diff else "")
+    return {"commit": commit, "dirty_files": len(dirty.splitlines()), "code_version": version}
 
 
 # --------------------------------------------------------------------------- CPU accounting
@@ -840,7 +846,7 @@ class Run:
         log_path = data_dir / "server.log"
         server: Server | None = None
         reader: Reader | None = None
-        result: dict[str, Any] = {"kind": self.kind, "rep": self.rep}
+        result: dict[str, Any] = {"kind": self.kind, "rep": self.rep, "code_version": git_info()["code_version"]}
         try:
             warm = bodies_for(self.warm_prefix, args.warmup)
             bodies = bodies_for(self.prefix, args.n if self.kind == "throughput" else int(args.rate * args.duration))
@@ -1066,6 +1072,7 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
         out["latency"]["http_answer_p99_ms"] = spread([r["http_answer_ms"].get("p99") for r in lat])
         out["latency"]["stored_to_receipt_p50_ms"] = spread([r["stored_to_receipt_ms"].get("p50") for r in lat])
         out["latency"]["foreign_busy_cores"] = spread([r["cpu_whole_run"]["foreign_busy_cores"] for r in lat])
+    out["code_versions"] = sorted({r.get("code_version", "?") for r in runs})
     out["integrity_ok"] = all(r.get("integrity", {}).get("ok") for r in runs) and not any("error" in r for r in runs)
     out["errors"] = [f"{r['kind']} rep{r['rep']}: {r['error']}" for r in runs if "error" in r]
     return out
@@ -1124,6 +1131,8 @@ def human(result: dict[str, Any]) -> str:
             line += f", log problems {log['problems']}"
         lines.append(line)
     lines.append(f"integrity ok across all runs: {s['integrity_ok']}")
+    if len(s["code_versions"]) > 1:
+        lines.append(f"WARNING: the code changed between runs: {s['code_versions']}")
     return "\n".join(lines)
 
 

@@ -19,7 +19,7 @@ import hashlib
 import hmac
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar, Generic, Literal, Protocol, Self, TypeVar
@@ -198,12 +198,11 @@ class Mailer(Protocol):
         ...
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class ConnectorContext:
     """Shared services handed to every connector at construction."""
 
     mailer: Mailer | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 # --- the contract ------------------------------------------------------------------------------

@@ -61,6 +61,8 @@ class RawStage(ABC):
             raise
         except Exception as exc:  # noqa: BLE001 - find the one message that fails, keep the rest
             result = self._one_by_one(ids) if len(ids) > 1 else self._blame(ids[0], exc)
+        done = sum(len(item.ids) for item, _ in result.onward)
+        logger.debug("%s: %d of %d messages passed on", self.step, done, len(ids), extra={"stage": self.step})
         if result.onward:
             self.publisher.publish(result.onward)
         for notice in result.dead:

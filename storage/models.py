@@ -25,8 +25,6 @@ OUTBOX_SENDING = "sending"
 OUTBOX_SENT = "sent"
 OUTBOX_DEAD = "dead"
 
-CASE_OPEN_STATUSES = ("received", "verified", "forwarded", "in_progress", "waiting_reporter")
-
 
 class Unit(SQLModel, table=True):
     """A work unit (unit kerja) cases are routed to; synced from routing.toml."""
