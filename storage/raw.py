@@ -11,7 +11,7 @@ from sqlalchemy import Connection, and_, bindparam, select, tuple_, update
 
 from pipeline.records import BlobRef, RawMessage, Stored
 from storage.db import utcnow
-from storage.models import RAW_DEAD, RAW_RECEIVED
+from storage.models import RAW_DEAD, RAW_NORMALIZED, RAW_RECEIVED
 from storage.sql import insert_ignore
 from storage.tables import RAW
 
@@ -78,16 +78,26 @@ def load_raw(connection: Connection, ids: Iterable[int], state: str) -> list[Sto
 
 
 def _stored(row: Any) -> StoredRaw:
-    message = RawMessage(
+    # Rows were validated on the way in; building the record again without validation is safe.
+    message = RawMessage.model_construct(
         channel=row["channel"],
         external_id=row["external_id"],
         received_at=row["received_at"],
         content_type=row["content_type"],
         payload=row["payload"],
         headers=row["headers"],
-        attachments=tuple(BlobRef(**a) for a in row["attachments"]),
+        attachments=tuple(BlobRef.model_construct(**a) for a in row["attachments"]),
     )
     return StoredRaw(row["id"], message, row["state"], row["attempts"], row["normalized"])
+
+
+def load_normalized(connection: Connection, ids: Iterable[int]) -> list[dict[str, Any]]:
+    """The normalized records of the messages among ``ids`` still waiting for triage."""
+    wanted = list(ids)
+    if not wanted:
+        return []
+    rows = connection.execute(select(RAW.c.normalized).where(and_(RAW.c.id.in_(wanted), RAW.c.state == RAW_NORMALIZED)))
+    return [row.normalized for row in rows if row.normalized is not None]
 
 
 def advance(connection: Connection, changes: Sequence[dict[str, Any]], from_state: str) -> None:

@@ -21,7 +21,7 @@ from pipeline.stage import RawStage, StageResult
 from storage import cases as store
 from storage.db import utcnow
 from storage.models import OUTBOX_PENDING, RAW_NORMALIZED, RAW_TRIAGED
-from storage.raw import advance, load_raw
+from storage.raw import advance, load_normalized
 from triage.calendar import WorkingCalendar
 from triage.classify import Classification, Classifier
 from triage.receipt import ReceiptFacts, receipt
@@ -73,11 +73,7 @@ class TriageStage(RawStage):
         self.unit_names = {unit.key: unit.name for unit in routing.units}
 
     def process(self, connection: Connection, ids: Sequence[int]) -> StageResult:
-        messages = [
-            NormalizedMessage.model_validate(stored.normalized)
-            for stored in load_raw(connection, ids, RAW_NORMALIZED)
-            if stored.normalized is not None
-        ]
+        messages = [NormalizedMessage.model_validate(record) for record in load_normalized(connection, ids)]
         if not messages:
             return StageResult()
         existing = store.open_cases_by_conversation(connection, (m.conversation_key for m in messages))
