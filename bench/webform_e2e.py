@@ -38,6 +38,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
@@ -409,7 +410,7 @@ class RabbitPostgres(Backend):
         import psycopg
 
         url = self._db_url()
-        return Reader(lambda: psycopg.connect(url, autocommit=True), "%s")
+        return Reader(lambda: psycopg.connect(url, autocommit=True, application_name="satupintu-bench"), "%s")
 
     def teardown(self) -> dict[str, Any]:
         done: dict[str, Any] = {}
@@ -659,6 +660,63 @@ async def open_loop(url: str, bodies: list[tuple[str, bytes]], rate: float, limi
             tasks.append(asyncio.ensure_future(post_one(session, url, ref, body)))
         results = list(await asyncio.gather(*tasks))
     return results, worst_lag
+
+
+class PgActivity:
+    """Poor man's profiler of PostgreSQL: samples pg_stat_activity of the benchmark database.
+
+    Every ``interval`` seconds (from its own thread and connection, read-only) it counts the
+    statements that are active, so the top entries are where the database spends its time.
+    """
+
+    def __init__(self, admin_url: str, dbname: str, interval: float = 0.01, limit_s: float = 1200) -> None:
+        self.admin_url = admin_url
+        self.dbname = dbname
+        self.interval = interval
+        self.limit_s = limit_s
+        self.samples = 0
+        self.statements: Counter[str] = Counter()
+        self.waits: Counter[str] = Counter()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-pg-activity", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import psycopg
+
+        deadline = time.monotonic() + self.limit_s
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            while not self._stop.is_set() and time.monotonic() < deadline:
+                rows = conn.execute(
+                    "SELECT query, coalesce(wait_event_type || ':' || wait_event, 'CPU') FROM pg_stat_activity"
+                    " WHERE datname = %s AND state = 'active' AND application_name <> 'satupintu-bench'",
+                    (self.dbname,),
+                ).fetchall()
+                self.samples += 1
+                for query, wait in rows:
+                    self.statements[_shape(query)] += 1
+                    self.waits[wait] += 1
+                self._stop.wait(self.interval)
+
+    def stop(self) -> dict[str, Any]:
+        self._stop.set()
+        self._thread.join(timeout=30)
+        busy = sum(self.statements.values())
+        return {
+            "samples": self.samples,
+            "interval_s": self.interval,
+            "mean_active_backends": round(busy / self.samples, 2) if self.samples else None,
+            "top_statements": [[q, n, round(100 * n / busy, 1)] for q, n in self.statements.most_common(12)] if busy else [],
+            "wait_events": dict(self.waits.most_common(8)),
+        }
+
+
+def _shape(query: str) -> str:
+    """A statement with its parameter lists folded, to count statements of one shape together."""
+    query = re.sub(r"\s+", " ", query).strip()
+    query = re.sub(r"\$\d+(?:::[A-Z ]+)?(?:, \$\d+(?:::[A-Z ]+)?)+", "$n..", query)
+    query = re.sub(r"\(\$n\.\.\)(?:, \(\$n\.\.\))+", "($n..)..", query)
+    return query[:160]
 
 
 @dataclass
@@ -948,6 +1006,9 @@ class Run:
         before = CpuSnapshot.take(server.pid)
         t0 = now_wall()
         poller = Poller(reader, t0)
+        pg_activity = None
+        if args.pg_activity and isinstance(self.backend, RabbitPostgres):
+            pg_activity = PgActivity(self.backend.pg_admin_url, self.backend.dbname)
         sampler = asyncio.ensure_future(poller.run_until(lambda p: False, args.send_timeout + 5))
         sent = await closed_loop(server.base + REPORTS_PATH, bodies, args.concurrency, args.send_timeout)
         sampler.cancel()
@@ -956,6 +1017,7 @@ class Run:
         drained = await self._drain(poller, args.drain_timeout)
         after = CpuSnapshot.take(server.pid)
         profile_file = profiler.stop() if profiler else None
+        activity = pg_activity.stop() if pg_activity else None
         first_send = min(s.t_send for s in sent)
         last_answer = max(s.t_answer for s in sent)
         times = receipt_times(reader, self.prefix)
@@ -981,6 +1043,8 @@ class Run:
         }
         if profile_file:
             out["profile_file"] = str(profile_file)
+        if activity:
+            out["pg_activity"] = activity
         return out
 
     async def _latency(self, server: Server, reader: Reader, bodies: list[tuple[str, bytes]]) -> dict[str, Any]:
@@ -1197,6 +1261,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="before each run, wait up to this many seconds for the machine to be quiet (0 = don't)",
     )
     parser.add_argument("--quiet-threshold", type=float, default=0.3, help="busy cores counted as quiet")
+    parser.add_argument(
+        "--pg-activity",
+        action="store_true",
+        help="rabbitmq-postgres: sample pg_stat_activity every 10 ms during the throughput run (where PostgreSQL spends its time)",
+    )
     parser.add_argument("--label", default="", help="free text stored with the result")
     args = parser.parse_args(argv)
     if args.n < 1 or args.concurrency < 1 or args.rate <= 0 or args.duration <= 0 or args.reps < 1:

@@ -69,7 +69,8 @@ class RawStage(ABC):
             self.publisher.publish_dead(notice, self.step)
 
     def _run(self, ids: Sequence[int]) -> StageResult:
-        with transaction(self.engine) as connection:
+        # Progress can be redone from the stored raw message: no fsync needed (see transaction()).
+        with transaction(self.engine, durable=False) as connection:
             return self.process(connection, ids)
 
     def _one_by_one(self, ids: Sequence[int]) -> StageResult:

@@ -32,10 +32,11 @@ def reserve_sequences(connection: Connection, scope: str, count: int) -> int:
     The row lock (PostgreSQL) or the write lock (SQLite) makes concurrent triage workers take
     turns, and a rolled-back transaction gives its numbers back, so numbers have no gaps.
     """
-    connection.execute(insert_ignore(connection, COUNTER), {"scope": scope, "value": 0})
-    last = connection.execute(
-        update(COUNTER).where(COUNTER.c.scope == scope).values(value=COUNTER.c.value + count).returning(COUNTER.c.value)
-    ).scalar_one()
+    bump = update(COUNTER).where(COUNTER.c.scope == scope).values(value=COUNTER.c.value + count)
+    last = connection.execute(bump.returning(COUNTER.c.value)).scalar_one_or_none()
+    if last is None:  # the first case of the year
+        connection.execute(insert_ignore(connection, COUNTER), {"scope": scope, "value": 0})
+        last = connection.execute(bump.returning(COUNTER.c.value)).scalar_one()
     return int(last) - count + 1
 
 

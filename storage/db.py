@@ -52,15 +52,19 @@ def _sqlite_engine(url: str) -> Engine:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        immediate = connection.get_execution_options().get(_WRITING, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        options = connection.get_execution_options()
+        if not options.get(_WRITING, False):
+            connection.exec_driver_sql("BEGIN")
+            return
+        durable = options.get(_DURABLE, True)
+        connection.exec_driver_sql(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     # Writers of this process queue on a Python lock, which wakes the next one the moment the
     # last commits; SQLite's own busy handler would sleep in growing steps of up to 100 ms.
@@ -69,18 +73,25 @@ def _sqlite_engine(url: str) -> Engine:
 
 _WRITE_LOCK = "satupintu_sqlite_write_lock"
 _WRITING = "satupintu_writing"
+_DURABLE = "satupintu_durable"
 
 
 @contextmanager
-def transaction(engine: Engine) -> Iterator[Connection]:
-    """One write transaction: committed when the block ends, rolled back if it raises."""
+def transaction(engine: Engine, *, durable: bool = True) -> Iterator[Connection]:
+    """One write transaction: committed when the block ends, rolled back if it raises.
+
+    ``durable=False`` is for work that can be redone from what is already durable (a stage's
+    progress): on SQLite its commit skips the fsync, and survives a crash of the process but
+    maybe not of the machine. The next durable commit makes it durable too (WAL is in order).
+    PostgreSQL commits every transaction durably.
+    """
     lock: threading.Lock | None = engine.get_execution_options().get(_WRITE_LOCK)
     if lock is None:
         with engine.begin() as connection:
             yield connection
         return
     with lock, engine.connect() as connection:
-        connection.execution_options(**{_WRITING: True})
+        connection.execution_options(**{_WRITING: True, _DURABLE: durable})
         with connection.begin():
             yield connection
 

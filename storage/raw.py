@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, select, tuple_, update
+from sqlalchemy import Connection, and_, bindparam, select, update
 
 from pipeline.records import BlobRef, RawMessage, Stored
 from storage.db import utcnow
 from storage.models import RAW_DEAD, RAW_NORMALIZED, RAW_RECEIVED
-from storage.sql import insert_ignore
+from storage.sql import insert_ignore, keyed_in
 from storage.tables import RAW
 
 
@@ -39,9 +39,7 @@ def insert_raw_messages(connection: Connection, messages: Sequence[RawMessage]) 
     ids = {
         (r.channel, r.external_id): r.id
         for r in connection.execute(
-            select(RAW.c.id, RAW.c.channel, RAW.c.external_id).where(
-                tuple_(RAW.c.channel, RAW.c.external_id).in_(list(keys))
-            )
+            select(RAW.c.id, RAW.c.channel, RAW.c.external_id).where(keyed_in(RAW, "channel", "external_id", keys))
         )
     }
     seen: set[tuple[str, str]] = set()

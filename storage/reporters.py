@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, select, tuple_
+from sqlalchemy import Connection, select
 
 from pipeline.records import Reporter
 from storage.db import utcnow
-from storage.sql import insert_ignore
+from storage.sql import insert_ignore, keyed_in
 from storage.tables import IDENTITY, REPORTER
 
 IdentityKey = tuple[str, str]
@@ -62,12 +62,14 @@ def _winner(keys: list[IdentityKey], winners: dict[IdentityKey, int], current: i
 def _lookup(connection: Connection, keys: set[IdentityKey]) -> dict[IdentityKey, int]:
     if not keys:
         return {}
-    rows = connection.execute(
-        select(IDENTITY.c.kind, IDENTITY.c.value, IDENTITY.c.reporter_id).where(
-            tuple_(IDENTITY.c.kind, IDENTITY.c.value).in_(list(keys))
+    return {
+        (r.kind, r.value): r.reporter_id
+        for r in connection.execute(
+            select(IDENTITY.c.kind, IDENTITY.c.value, IDENTITY.c.reporter_id).where(
+                keyed_in(IDENTITY, "kind", "value", keys)
+            )
         )
-    )
-    return {(r.kind, r.value): r.reporter_id for r in rows}
+    }
 
 
 def _create(connection: Connection, name: str | None) -> int:
