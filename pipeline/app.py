@@ -11,11 +11,12 @@ import asyncio
 import logging
 import signal
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from kombu.entity import Queue
 from sqlalchemy import Engine
 
 from config.routing import RoutingConfig, load_routing
@@ -30,6 +31,7 @@ from pipeline.inbound import run_poll_loop
 from pipeline.ingest import Ingestor
 from pipeline.mailer import SmtpMailer
 from pipeline.queues import Publisher, Topology
+from pipeline.stage import RawStage
 from pipeline.sweeper import Sweeper
 from storage.blobs import BlobStore
 from storage.db import create_db_engine
@@ -115,20 +117,18 @@ class Pipeline:
 
     def start_threads(self) -> None:
         settings = self.parts.settings.pipeline
-        for name, queues, handler, closer in self._stages():
-            publisher = self.parts.publisher()
+        for name, queues, stage in self._stages():
             consumer = StageConsumer(
                 name,
                 self.parts.topology,
                 queues,
-                handler(publisher),
-                publisher,
+                stage.handle,
+                stage.publisher,
                 batch_size=settings.batch_size,
                 stop=self.stop_consumers,
             )
             self._thread(name, consumer.run)
-            if closer is not None:
-                self.closers.append(closer)
+            self.closers.append(stage.close)
         if "sweeper" in self.components:
             sweeper = Sweeper(
                 self.parts.engine,
@@ -144,20 +144,14 @@ class Pipeline:
         thread.start()
         self.threads.append(thread)
 
-    def _stages(self) -> list[tuple[str, Sequence[Any], Callable[[Publisher], Any], Callable[[], None] | None]]:
+    def _stages(self) -> list[tuple[str, list[Queue], RawStage | DeliveryStage]]:
+        """The consuming components chosen, each with its queues and its stage."""
         parts, settings = self.parts, self.parts.settings
         attempts = settings.pipeline.max_attempts
-        stages: list[tuple[str, Sequence[Any], Callable[[Publisher], Any], Callable[[], None] | None]] = []
+        stages: list[tuple[str, list[Queue], RawStage | DeliveryStage]] = []
         if "normalizer" in self.components:
-            connectors = parts.connectors()
-            stages.append(
-                (
-                    "normalizer",
-                    [parts.topology.normalize_queue()],
-                    lambda p: NormalizeStage(parts.engine, p, connectors, max_attempts=attempts).handle,
-                    None,
-                )
-            )
+            normalize = NormalizeStage(parts.engine, parts.publisher(), parts.connectors(), max_attempts=attempts)
+            stages.append(("normalizer", [parts.topology.normalize_queue()], normalize))
         if "triage" in self.components:
             policy = TriagePolicy(
                 calendar=parts.calendar(),
@@ -165,18 +159,11 @@ class Pipeline:
                 first_response_days=settings.sla.first_response_days,
                 resolution_days=settings.sla.resolution_days,
             )
-            stages.append(
-                (
-                    "triage",
-                    [parts.topology.triage_queue()],
-                    lambda p: TriageStage(parts.engine, p, parts.routing, policy, max_attempts=attempts).handle,
-                    None,
-                )
-            )
+            triage = TriageStage(parts.engine, parts.publisher(), parts.routing, policy, max_attempts=attempts)
+            stages.append(("triage", [parts.topology.triage_queue()], triage))
         if "deliver" in self.components:
             delivery = DeliveryStage(parts.engine, parts.publisher(), parts.connectors(), max_attempts=attempts)
-            queues = [parts.topology.deliver_queue(channel) for channel in parts.channels]
-            stages.append(("deliver", queues, lambda _p: delivery.handle, delivery.close))
+            stages.append(("deliver", [parts.topology.deliver_queue(c) for c in parts.channels], delivery))
         return stages
 
     async def serve(self, stop: asyncio.Event) -> None:

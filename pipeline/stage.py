@@ -68,6 +68,9 @@ class RawStage(ABC):
         for notice in result.dead:
             self.publisher.publish_dead(notice, self.step)
 
+    def close(self) -> None:
+        """Nothing to release: the publisher is closed by the consumer that owns the thread."""
+
     def _run(self, ids: Sequence[int]) -> StageResult:
         # Progress can be redone from the stored raw message: no fsync needed (see transaction()).
         with transaction(self.engine, durable=False) as connection:
