@@ -68,8 +68,8 @@ class RawStage(ABC):
         for notice in result.dead:
             self.publisher.publish_dead(notice, self.step)
 
-    def close(self) -> None:
-        """Nothing to release: the publisher is closed by the consumer that owns the thread."""
+    def close(self) -> None:  # noqa: B027 - a stage over raw messages holds nothing to release
+        """The publisher is closed by the consumer that owns the thread."""
 
     def _run(self, ids: Sequence[int]) -> StageResult:
         # Progress can be redone from the stored raw message: no fsync needed (see transaction()).
