@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -15,13 +16,25 @@ from pipeline.queues import Publisher
 from pipeline.records import NormalizedMessage, work_items
 from pipeline.stage import RawStage, StageResult, dead_notice
 from storage.models import RAW_IGNORED, RAW_NORMALIZED, RAW_RECEIVED
-from storage.raw import StoredRaw, advance, load_raw, mark_dead
+from storage.raw import StoredRaw, advance, load_raw, mark_dead, still_in
 from storage.reporters import resolve_reporters
 
 logger = logging.getLogger(__name__)
 
 
-class NormalizeStage(RawStage):
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """What the parser and the common rules made of one stored raw message."""
+
+    raw_id: int
+    message: NormalizedMessage | None = None
+    ignored: str | None = None
+    """Why the message is not for a case (an unsupported event); None for one the parser skipped."""
+    dead: str | None = None
+    """Why the message can never be parsed as it is."""
+
+
+class NormalizeStage(RawStage[list[Parsed]]):
     """Turns stored raw messages into normalized records and queues them for triage."""
 
     step = "normalize"
@@ -32,42 +45,45 @@ class NormalizeStage(RawStage):
         super().__init__(engine, publisher, max_attempts=max_attempts)
         self.connectors = connectors
 
-    def process(self, connection: Connection, ids: Sequence[int]) -> StageResult:
+    def prepare(self, connection: Connection, ids: Sequence[int]) -> list[Parsed]:
+        return [self._parse(stored) for stored in load_raw(connection, ids, RAW_RECEIVED)]
+
+    def process(self, connection: Connection, prepared: list[Parsed]) -> StageResult:
+        waiting = still_in(connection, (p.raw_id for p in prepared), RAW_RECEIVED)
+        batch = [p for p in prepared if p.raw_id in waiting]
         result = StageResult()
-        parsed: list[NormalizedMessage] = []
-        ignored: list[dict[str, Any]] = []
-        for stored in load_raw(connection, ids, RAW_RECEIVED):
-            try:
-                message = self._parse(stored)
-            except UnsupportedEvent as exc:
-                logger.info("unsupported event ignored", extra=_log_extra(stored, exc))
-                ignored.append({"id": stored.id, "state": RAW_IGNORED, "error": f"unsupported event: {exc}"})
-                continue
-            except (AnomalousPayload, ValidationError, ValueError) as exc:
-                reason = f"normalize: {type(exc).__name__}: {exc}"
-                logger.warning("raw message parked as dead", extra=_log_extra(stored, exc))
-                mark_dead(connection, stored.id, reason)
-                result.dead.append(dead_notice(stored.id, reason))
-                continue
-            if message is None:
-                ignored.append({"id": stored.id, "state": RAW_IGNORED, "error": None})
-            else:
-                parsed.append(apply_common_rules(message))
-        parsed = _with_reporter_ids(connection, parsed)
+        for parsed in batch:
+            if parsed.dead is not None:
+                mark_dead(connection, parsed.raw_id, parsed.dead)
+                result.dead.append(dead_notice(parsed.raw_id, parsed.dead))
+        normalized = _with_reporter_ids(connection, [p.message for p in batch if p.message is not None])
+        ignored = [
+            {"id": p.raw_id, "state": RAW_IGNORED, "error": p.ignored}
+            for p in batch
+            if p.message is None and p.dead is None
+        ]
         advance(connection, ignored, RAW_RECEIVED)
         advance(
             connection,
-            [{"id": m.raw_message_id, "state": RAW_NORMALIZED, "normalized": _dump(m)} for m in parsed],
+            [{"id": m.raw_message_id, "state": RAW_NORMALIZED, "normalized": _dump(m)} for m in normalized],
             RAW_RECEIVED,
         )
-        result.onward = work_items("triage", "raw_message", ((m.raw_message_id, m.channel) for m in parsed))
+        result.onward = work_items("triage", "raw_message", ((m.raw_message_id, m.channel) for m in normalized))
         return result
 
-    def _parse(self, stored: StoredRaw) -> NormalizedMessage | None:
+    def _parse(self, stored: StoredRaw) -> Parsed:
         connector = self.connectors.get(stored.message.channel)
-        if connector is None:
-            raise AnomalousPayload(f"no connector {stored.message.channel!r} is enabled")
-        return connector.parse(stored.id, stored.message)
+        try:
+            if connector is None:
+                raise AnomalousPayload(f"no connector {stored.message.channel!r} is enabled")
+            message = connector.parse(stored.id, stored.message)
+        except UnsupportedEvent as exc:
+            logger.info("unsupported event ignored", extra=_log_extra(stored, exc))
+            return Parsed(stored.id, ignored=f"unsupported event: {exc}")
+        except (AnomalousPayload, ValidationError, ValueError) as exc:
+            logger.warning("raw message parked as dead", extra=_log_extra(stored, exc))
+            return Parsed(stored.id, dead=f"normalize: {type(exc).__name__}: {exc}")
+        return Parsed(stored.id, message=None if message is None else apply_common_rules(message))
 
 
 def _with_reporter_ids(connection: Connection, messages: list[NormalizedMessage]) -> list[NormalizedMessage]:

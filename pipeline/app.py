@@ -144,11 +144,11 @@ class Pipeline:
         thread.start()
         self.threads.append(thread)
 
-    def _stages(self) -> list[tuple[str, list[Queue], RawStage | DeliveryStage]]:
+    def _stages(self) -> list[tuple[str, list[Queue], RawStage[Any] | DeliveryStage]]:
         """The consuming components chosen, each with its queues and its stage."""
         parts, settings = self.parts, self.parts.settings
         attempts = settings.pipeline.max_attempts
-        stages: list[tuple[str, list[Queue], RawStage | DeliveryStage]] = []
+        stages: list[tuple[str, list[Queue], RawStage[Any] | DeliveryStage]] = []
         if "normalizer" in self.components:
             normalize = NormalizeStage(parts.engine, parts.publisher(), parts.connectors(), max_attempts=attempts)
             stages.append(("normalizer", [parts.topology.normalize_queue()], normalize))

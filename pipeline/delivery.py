@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import Engine
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
-from connectors.base import Connector, PermanentSendError, TransientSendError
+from connectors.base import Connector, PermanentSendError, SendResult, TransientSendError
 from pipeline.queues import Publisher
-from pipeline.records import WorkItem
+from pipeline.records import OutboundMessage, WorkItem
 from storage import outbox
 from storage.cases import record_events
 from storage.db import transaction
@@ -27,6 +27,7 @@ from storage.models import OUTBOX_DEAD, OUTBOX_SENT
 logger = logging.getLogger(__name__)
 
 IMMEDIATE_ATTEMPTS = 3
+FIRST_RETRY_WAIT_SECONDS = 0.2
 SEND_TIMEOUT_SECONDS = 20.0
 RETRY_BASE = timedelta(seconds=30)
 RETRY_CAP = timedelta(hours=1)
@@ -81,15 +82,7 @@ class DeliveryStage:
             return outbox.dead(message.outbox_id, f"no connector {message.channel!r} is enabled")
         log = {"channel": message.channel, "outbox_id": message.outbox_id, "case_id": message.case_id}
         try:
-            async for attempt in AsyncRetrying(
-                retry=retry_if_exception_type(TransientSendError),
-                stop=stop_after_attempt(IMMEDIATE_ATTEMPTS),
-                wait=wait_exponential_jitter(multiplier=0.2, max=2.0),
-                reraise=True,
-            ):
-                with attempt:
-                    async with asyncio.timeout(SEND_TIMEOUT_SECONDS):
-                        result = await connector.send(message)
+            result = await _send_with_retries(connector, message)
         except PermanentSendError as exc:
             logger.warning("outbound message refused for good: %s", exc, extra=log)
             return outbox.dead(message.outbox_id, f"permanent: {exc}")
@@ -108,6 +101,28 @@ class DeliveryStage:
             for connector in self.connectors.values():
                 self._loop.run_until_complete(connector.stop())
         self._loop.close()
+
+
+async def _send_with_retries(connector: Connector[Any], message: OutboundMessage) -> SendResult:
+    """Send; on a transient error, retry at once with backoff (tenacity) a few times."""
+    try:
+        return await _attempt(connector, message)  # most sends succeed: no retry machinery for them
+    except TransientSendError:
+        await asyncio.sleep(FIRST_RETRY_WAIT_SECONDS)
+    async for attempt in AsyncRetrying(
+        retry=retry_if_exception_type(TransientSendError),
+        stop=stop_after_attempt(IMMEDIATE_ATTEMPTS - 1),
+        wait=wait_exponential_jitter(multiplier=FIRST_RETRY_WAIT_SECONDS * 2, max=2.0, jitter=FIRST_RETRY_WAIT_SECONDS),
+        reraise=True,
+    ):
+        with attempt:
+            return await _attempt(connector, message)
+    raise AssertionError("unreachable: tenacity re-raises the last error")
+
+
+async def _attempt(connector: Connector[Any], message: OutboundMessage) -> SendResult:
+    async with asyncio.timeout(SEND_TIMEOUT_SECONDS):
+        return await connector.send(message)
 
 
 def _event(claim: outbox.Claimed, outcome: outbox.Outcome) -> dict[str, Any]:

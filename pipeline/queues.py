@@ -120,7 +120,7 @@ class Publisher:
 
     def __init__(self, topology: Topology, channels: Iterable[str]) -> None:
         self.topology = topology
-        self._channels = list(channels)
+        self.channels = list(channels)
         self._connection: Connection | None = None
         self._producer: Producer | None = None
 
@@ -128,7 +128,7 @@ class Publisher:
         if self._producer is None:
             self._connection = self.topology.connection()
             channel = self._connection.channel()
-            for queue in self.topology.all_queues(self._channels):
+            for queue in self.topology.all_queues(self.channels):
                 queue.bind(channel).declare()
             self._producer = Producer(channel, exchange=self.topology.exchange, serializer="json")
         return self._producer
@@ -150,6 +150,17 @@ class Publisher:
             logger.warning("publish failed; the sweeper will publish again: %s", exc)
             self.close()
             return False
+
+    def waiting(self, queue: Queue) -> int | None:
+        """How many work items wait in ``queue`` (not counting those being worked on); None if
+        the broker cannot say."""
+        try:
+            declared = queue.bind(self._ensure().channel).queue_declare(passive=True)
+        except Exception as exc:  # noqa: BLE001 - the sweeper then treats the queue as idle
+            logger.debug("cannot read the depth of %s: %s", queue.name, exc)
+            self.close()
+            return None
+        return int(declared.message_count)
 
     def publish_dead(self, payload: dict[str, Any], step: str) -> None:
         """Tell the dead-letter queue about a message parked as dead (the row says it too)."""

@@ -6,19 +6,22 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
 from pipeline.queues import Publisher
 from pipeline.records import Addressed, WorkItem
-from storage.db import transaction
+from storage.db import reading, transaction
 from storage.raw import record_failure
 
 logger = logging.getLogger(__name__)
 
 # Failures of the database itself: the whole batch is retried later, no message is blamed.
 TRANSIENT_DB_ERRORS = (OperationalError, InterfaceError, DisconnectionError)
+
+Prepared = TypeVar("Prepared")
 
 Onward = Addressed
 """A work item to publish once the transaction committed, with the channel it belongs to."""
@@ -37,8 +40,14 @@ class StageResult:
         self.dead.extend(other.dead)
 
 
-class RawStage(ABC):
-    """Processes a batch of raw messages in one transaction; isolates any one that fails."""
+class RawStage(ABC, Generic[Prepared]):
+    """Processes a batch of raw messages in one transaction; isolates any one that fails.
+
+    A stage works in two steps. ``prepare`` reads the batch and does the CPU work (parsing,
+    classifying) outside any write transaction, so that on SQLite the write lock is held only
+    for writing. ``process`` then writes, inside the transaction, the results for the messages
+    that are still waiting for this stage.
+    """
 
     step: str
 
@@ -48,8 +57,12 @@ class RawStage(ABC):
         self.max_attempts = max_attempts
 
     @abstractmethod
-    def process(self, connection: Connection, ids: Sequence[int]) -> StageResult:
-        """Do this stage's work on ``ids`` inside ``connection``'s transaction; skip ones done."""
+    def prepare(self, connection: Connection, ids: Sequence[int]) -> Prepared:
+        """Read ``ids`` in a read-only transaction and compute what can be computed without writing."""
+
+    @abstractmethod
+    def process(self, connection: Connection, prepared: Prepared) -> StageResult:
+        """Write the stage's results inside ``connection``'s transaction; skip messages done meanwhile."""
 
     def handle(self, items: Sequence[WorkItem]) -> None:
         ids = sorted({i for item in items if item.record == "raw_message" for i in item.ids})
@@ -68,13 +81,15 @@ class RawStage(ABC):
         for notice in result.dead:
             self.publisher.publish_dead(notice, self.step)
 
-    def close(self) -> None:  # noqa: B027 - a stage over raw messages holds nothing to release
+    def close(self) -> None:
         """The publisher is closed by the consumer that owns the thread."""
 
     def _run(self, ids: Sequence[int]) -> StageResult:
+        with reading(self.engine) as connection:
+            prepared = self.prepare(connection, ids)
         # Progress can be redone from the stored raw message: no fsync needed (see transaction()).
         with transaction(self.engine, durable=False) as connection:
-            return self.process(connection, ids)
+            return self.process(connection, prepared)
 
     def _one_by_one(self, ids: Sequence[int]) -> StageResult:
         result = StageResult()

@@ -3,6 +3,10 @@
 This is what makes a lost work item harmless, whether it was lost in a crash, with an in-memory
 queue, or in a broker outage: the row still says what is left to do, and every step is
 idempotent, so doing one twice changes nothing.
+
+A step whose queue still holds a backlog is given more time (``BACKLOG_PATIENCE`` timeouts): its
+old rows are most likely still waiting in that queue, and publishing them again would only
+double the traffic. A lost item there is still published, just later.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import logging
 import threading
 from datetime import datetime, timedelta
 
+from kombu.entity import Queue
 from sqlalchemy import Engine
 
 from pipeline.queues import Publisher
@@ -18,11 +23,12 @@ from pipeline.records import Addressed, work_items
 from pipeline.stage import TRANSIENT_DB_ERRORS
 from storage.db import transaction, utcnow
 from storage.models import RAW_RECEIVED
-from storage.sweeps import Stale, take_stale
+from storage.sweeps import Cutoffs, Stale, take_stale
 
 logger = logging.getLogger(__name__)
 
 SWEEP_LIMIT = 5000
+BACKLOG_PATIENCE = 10
 
 
 class Sweeper:
@@ -33,12 +39,13 @@ class Sweeper:
         self.interval = interval
 
     def sweep(self, cutoff: datetime | None = None) -> int:
-        """Publish again what is stale at ``cutoff`` (default: now minus the timeout)."""
+        """Publish again what is stale at ``cutoff`` (default: now minus the timeout, longer for a
+        step with a backlog)."""
         total = 0
-        cutoff = cutoff or utcnow() - self.stale_after
+        cutoffs = Cutoffs.every(cutoff) if cutoff else self._cutoffs()
         while True:
             with transaction(self.engine) as connection:
-                stale = take_stale(connection, cutoff, SWEEP_LIMIT)
+                stale = take_stale(connection, cutoffs, SWEEP_LIMIT)
             if stale:
                 self.publisher.publish(_work_items(stale))
             total += len(stale)
@@ -47,6 +54,21 @@ class Sweeper:
         if total:
             logger.info("sweeper re-published %d work items", total)
         return total
+
+    def _cutoffs(self) -> Cutoffs:
+        now = utcnow()
+        normal, patient = now - self.stale_after, now - self.stale_after * BACKLOG_PATIENCE
+        topology = self.publisher.topology
+
+        def cutoff(*queues: Queue) -> datetime:
+            busy = any(self.publisher.waiting(queue) for queue in queues)
+            return patient if busy else normal
+
+        return Cutoffs(
+            normalize=cutoff(topology.normalize_queue()),
+            triage=cutoff(topology.triage_queue()),
+            deliver=cutoff(*(topology.deliver_queue(channel) for channel in self.publisher.channels)),
+        )
 
     def run(self, stop: threading.Event, *, everything_first: bool = False) -> None:
         """Sweep every interval until stopped; ``everything_first`` re-publishes all unfinished work

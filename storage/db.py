@@ -20,6 +20,10 @@ from sqlalchemy.engine import make_url
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
+# psycopg prepares a statement after five runs; PostgreSQL's generic plan for it is chosen while
+# the tables are small and then kept, even when it scans a whole backlog. Plan every execution.
+POSTGRES_SESSION_OPTIONS = "-c plan_cache_mode=force_custom_plan"
+
 
 def utcnow() -> datetime:
     """Now, in UTC (sqlmodel's UTCDateTime columns store and return aware values)."""
@@ -38,7 +42,13 @@ def create_db_engine(url: str, *, pool_size: int = 8) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args={"options": POSTGRES_SESSION_OPTIONS},
+    )
 
 
 def _sqlite_engine(url: str) -> Engine:

@@ -25,6 +25,9 @@ OUTBOX_SENDING = "sending"
 OUTBOX_SENT = "sent"
 OUTBOX_DEAD = "dead"
 
+# The sweeper's indexes cover only unfinished rows: they stay small as the tables grow, and the
+# planner never prefers them to the primary key for a single-row update.
+
 
 class Unit(SQLModel, table=True):
     """A work unit (unit kerja) cases are routed to; synced from routing.toml."""
@@ -43,7 +46,12 @@ class RawMessageRow(SQLModel, table=True):
     __tablename__ = "raw_message"
     __table_args__ = (
         UniqueConstraint("channel", "external_id", name="uq_raw_message_channel_external_id"),
-        Index("ix_raw_message_state_queued_at", "state", "queued_at"),
+        Index(
+            "ix_raw_message_unfinished_queued_at",
+            "queued_at",
+            postgresql_where=text("state IN ('received', 'normalized')"),
+            sqlite_where=text("state IN ('received', 'normalized')"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -156,7 +164,14 @@ class Outbox(SQLModel, table=True):
     """A message to a reporter, written in the same transaction as the change behind it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_state_queued_at", "state", "queued_at"),)
+    __table_args__ = (
+        Index(
+            "ix_outbox_unfinished_queued_at",
+            "queued_at",
+            postgresql_where=text("state IN ('pending', 'sending')"),
+            sqlite_where=text("state IN ('pending', 'sending')"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="cases.id", index=True)

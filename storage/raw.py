@@ -75,6 +75,14 @@ def load_raw(connection: Connection, ids: Iterable[int], state: str) -> list[Sto
     return [_stored(row) for row in result.mappings()]
 
 
+def still_in(connection: Connection, ids: Iterable[int], state: str) -> set[int]:
+    """Which of ``ids`` are still in ``state``: what a stage prepared may have been done meanwhile."""
+    wanted = list(ids)
+    if not wanted:
+        return set()
+    return set(connection.scalars(select(RAW.c.id).where(and_(RAW.c.id.in_(wanted), RAW.c.state == state))))
+
+
 def _stored(row: Any) -> StoredRaw:
     # Rows were validated on the way in; building the record again without validation is safe.
     message = RawMessage.model_construct(

@@ -18,6 +18,19 @@ from storage.tables import OUTBOX, RAW
 
 
 @dataclass(frozen=True, slots=True)
+class Cutoffs:
+    """Work published before its step's cutoff and still not done is stale."""
+
+    normalize: datetime
+    triage: datetime
+    deliver: datetime
+
+    @classmethod
+    def every(cls, cutoff: datetime) -> Cutoffs:
+        return cls(cutoff, cutoff, cutoff)
+
+
+@dataclass(frozen=True, slots=True)
 class Stale:
     record: str
     id: int
@@ -25,8 +38,9 @@ class Stale:
     state: str
 
 
-def take_stale(connection: Connection, cutoff: datetime, limit: int) -> list[Stale]:
-    """Rows whose work item was published before ``cutoff`` and not done; marks them re-queued now.
+def take_stale(connection: Connection, cutoffs: Cutoffs, limit: int) -> list[Stale]:
+    """Rows whose work item was published before their step's cutoff and not done; marks them
+    re-queued now.
 
     Outbox rows also come back when a retry falls due, and a row stuck in "sending" (its worker
     died mid-send) goes back to pending.
@@ -34,16 +48,23 @@ def take_stale(connection: Connection, cutoff: datetime, limit: int) -> list[Sta
     now = utcnow()
     raw_rows = connection.execute(
         select(RAW.c.id, RAW.c.channel, RAW.c.state)
-        .where(and_(RAW.c.state.in_([RAW_RECEIVED, RAW_NORMALIZED]), RAW.c.queued_at < cutoff))
+        .where(
+            RAW.c.state.in_([RAW_RECEIVED, RAW_NORMALIZED]),
+            RAW.c.queued_at < max(cutoffs.normalize, cutoffs.triage),
+            or_(
+                and_(RAW.c.state == RAW_RECEIVED, RAW.c.queued_at < cutoffs.normalize),
+                and_(RAW.c.state == RAW_NORMALIZED, RAW.c.queued_at < cutoffs.triage),
+            ),
+        )
         .order_by(RAW.c.id)
         .limit(limit)
     ).all()
     due = and_(
         OUTBOX.c.state == OUTBOX_PENDING,
         OUTBOX.c.next_attempt_at <= now,
-        or_(OUTBOX.c.queued_at < cutoff, OUTBOX.c.next_attempt_at > OUTBOX.c.queued_at),
+        or_(OUTBOX.c.queued_at < cutoffs.deliver, OUTBOX.c.next_attempt_at > OUTBOX.c.queued_at),
     )
-    stuck = and_(OUTBOX.c.state == OUTBOX_SENDING, OUTBOX.c.queued_at < cutoff)
+    stuck = and_(OUTBOX.c.state == OUTBOX_SENDING, OUTBOX.c.queued_at < cutoffs.deliver)
     outbox_rows = connection.execute(
         select(OUTBOX.c.id, OUTBOX.c.channel, OUTBOX.c.state).where(or_(due, stuck)).order_by(OUTBOX.c.id).limit(limit)
     ).all()

@@ -21,7 +21,7 @@ from pipeline.stage import RawStage, StageResult
 from storage import cases as store
 from storage.db import utcnow
 from storage.models import OUTBOX_PENDING, RAW_NORMALIZED, RAW_TRIAGED
-from storage.raw import advance, load_normalized
+from storage.raw import advance, load_normalized, still_in
 from triage.calendar import WorkingCalendar
 from triage.classify import Classification, Classifier
 from triage.receipt import ReceiptFacts, receipt
@@ -52,7 +52,13 @@ class _NewCase:
     row: dict[str, Any] = field(default_factory=dict)
 
 
-class TriageStage(RawStage):
+@dataclass(frozen=True, slots=True)
+class Classified:
+    message: NormalizedMessage
+    classification: Classification
+
+
+class TriageStage(RawStage[list[Classified]]):
     """Turns normalized messages into cases and receipts."""
 
     step = "triage"
@@ -72,12 +78,20 @@ class TriageStage(RawStage):
         self.sensitive_units = routing.sensitive_units
         self.unit_names = {unit.key: unit.name for unit in routing.units}
 
-    def process(self, connection: Connection, ids: Sequence[int]) -> StageResult:
+    def prepare(self, connection: Connection, ids: Sequence[int]) -> list[Classified]:
+        """Classify every message up front; one that joins an open case does not use its result."""
         messages = [NormalizedMessage.model_validate(record) for record in load_normalized(connection, ids)]
-        if not messages:
+        classify = self.classifier.classify
+        return [Classified(m, classify(m.text, m.subject, m.declared_kind)) for m in messages]
+
+    def process(self, connection: Connection, prepared: list[Classified]) -> StageResult:
+        waiting = still_in(connection, (c.message.raw_message_id for c in prepared), RAW_NORMALIZED)
+        batch = [c for c in prepared if c.message.raw_message_id in waiting]
+        if not batch:
             return StageResult()
+        messages = [c.message for c in batch]
         existing = store.open_cases_by_conversation(connection, (m.conversation_key for m in messages))
-        new_cases, appended = self._thread(messages, existing)
+        new_cases, appended = self._thread(batch, existing)
         self._create_cases(connection, new_cases)
         case_of = {m.raw_message_id: case_id for m, case_id in appended}
         case_of.update({m.raw_message_id: c.id for c in new_cases for m in c.members if c.id is not None})
@@ -95,20 +109,20 @@ class TriageStage(RawStage):
         )
         return StageResult(onward=onward)
 
+    @staticmethod
     def _thread(
-        self, messages: Sequence[NormalizedMessage], existing: dict[str, int]
+        batch: Sequence[Classified], existing: dict[str, int]
     ) -> tuple[list[_NewCase], list[tuple[NormalizedMessage, int]]]:
         """Split into new cases and messages that join an open case (also one opened in this batch)."""
         new_cases: dict[str, _NewCase] = {}
         appended: list[tuple[NormalizedMessage, int]] = []
-        for message in messages:
+        for message, classification in ((c.message, c.classification) for c in batch):
             key = message.conversation_key
             if key in existing:
                 appended.append((message, existing[key]))
             elif key in new_cases:
                 new_cases[key].members.append(message)
             else:
-                classification = self.classifier.classify(message.text, message.subject, message.declared_kind)
                 new_cases[key] = _NewCase(message, classification, [message])
         return list(new_cases.values()), appended
 
