@@ -102,10 +102,14 @@ TOPICS: dict[str, dict[str, list[str]]] = {
     "ukt": {
         "subject": ["Keberatan UKT semester ini", "Banding UKT", "UKT naik golongan", "Tagihan UKT ganda"],
         "body": [
-            "UKT saya semester ini naik dari golongan {g1} ke golongan {g2}, padahal penghasilan orang tua saya justru turun sejak tahun lalu.",
-            "Ayah saya sudah pensiun dan sekarang hanya bekerja serabutan, jadi kami sangat keberatan dengan besaran UKT Rp{ukt} per semester.",
-            "Saya sudah mengunggah slip gaji dan surat keterangan tidak mampu dari kelurahan, tetapi status banding UKT saya masih belum diproses.",
-            "Di portal pembayaran tagihan UKT saya muncul dua kali, dan saya takut kalau tidak dibayar akan dianggap cuti akademik.",
+            "UKT saya semester ini naik dari golongan {g1} ke golongan {g2}, padahal penghasilan orang tua saya "
+            "justru turun sejak tahun lalu.",
+            "Ayah saya sudah pensiun dan sekarang hanya bekerja serabutan, jadi kami sangat keberatan dengan besaran "
+            "UKT Rp{ukt} per semester.",
+            "Saya sudah mengunggah slip gaji dan surat keterangan tidak mampu dari kelurahan, tetapi status banding "
+            "UKT saya masih belum diproses.",
+            "Di portal pembayaran tagihan UKT saya muncul dua kali, dan saya takut kalau tidak dibayar akan dianggap "
+            "cuti akademik.",
             "Batas pembayaran UKT tinggal {days} hari lagi, sedangkan hasil verifikasi keringanan belum juga keluar.",
             "Saya sudah membayar UKT lewat bank pada tanggal {day} tetapi di sistem status saya masih belum lunas.",
         ],
@@ -124,10 +128,13 @@ TOPICS: dict[str, dict[str, list[str]]] = {
         ],
         "body": [
             "Sejak kemarin saya tidak bisa login ke SIAKAD, selalu muncul pesan password salah padahal sudah direset.",
-            "Saat mengisi KRS di SIAKAD muncul error 500 dan mata kuliah yang saya pilih hilang semua setelah disimpan.",
+            "Saat mengisi KRS di SIAKAD muncul error 500 dan mata kuliah yang saya pilih hilang semua setelah "
+            "disimpan.",
             "Nilai mata kuliah {mk} belum muncul di SIAKAD padahal teman sekelas saya nilainya sudah keluar semua.",
-            "SIAKAD sangat lambat menjelang batas akhir pengisian KRS, halaman loading terus sampai lebih dari lima menit.",
-            "KRS saya sudah disetujui dosen wali tetapi di SIAKAD statusnya masih draft sehingga tidak bisa mencetak kartu ujian.",
+            "SIAKAD sangat lambat menjelang batas akhir pengisian KRS, halaman loading terus sampai lebih dari lima "
+            "menit.",
+            "KRS saya sudah disetujui dosen wali tetapi di SIAKAD statusnya masih draft sehingga tidak bisa mencetak "
+            "kartu ujian.",
             "Data IPK di SIAKAD saya tidak sesuai dengan transkrip sementara yang dibagikan prodi.",
         ],
         "ask": [
@@ -141,9 +148,11 @@ TOPICS: dict[str, dict[str, list[str]]] = {
         "body": [
             "AC di ruang {room} {gedung} sudah rusak sejak dua minggu lalu sehingga kelas sangat panas dan pengap.",
             "AC di ruang {room} meneteskan air ke meja mahasiswa, lantainya licin dan sudah ada teman yang terpeleset.",
-            "Kami sudah melapor ke petugas gedung tetapi AC belum juga diperbaiki, padahal ruangan dipakai kuliah dari pagi sampai sore.",
+            "Kami sudah melapor ke petugas gedung tetapi AC belum juga diperbaiki, padahal ruangan dipakai kuliah "
+            "dari pagi sampai sore.",
             "Selain AC rusak, proyektor di ruang {room} juga sering mati dan beberapa kursi patah.",
-            "Suhu di dalam kelas siang hari bisa sangat panas, banyak mahasiswa pusing dan tidak bisa konsentrasi saat ujian.",
+            "Suhu di dalam kelas siang hari bisa sangat panas, banyak mahasiswa pusing dan tidak bisa konsentrasi "
+            "saat ujian.",
         ],
         "ask": [
             "Mohon AC segera diperbaiki atau kami dipindahkan ke ruangan lain.",
@@ -155,7 +164,8 @@ TOPICS: dict[str, dict[str, list[str]]] = {
         "body": [
             "Dana KIP Kuliah untuk semester ini belum cair padahal teman-teman dari fakultas lain sudah menerima.",
             "Nama saya tidak ada di daftar penerima beasiswa padahal sudah dinyatakan lolos seleksi berkas.",
-            "Saya butuh biaya hidup untuk kos dan transportasi, sementara pencairan beasiswa terus ditunda tanpa kejelasan.",
+            "Saya butuh biaya hidup untuk kos dan transportasi, sementara pencairan beasiswa terus ditunda tanpa "
+            "kejelasan.",
         ],
         "ask": [
             "Mohon informasi jadwal pencairan dan siapa yang bisa saya hubungi.",
@@ -165,7 +175,8 @@ TOPICS: dict[str, dict[str, list[str]]] = {
     "wifi": {
         "subject": ["WiFi kampus lambat", "Internet perpustakaan mati", "Akun hotspot tidak bisa dipakai"],
         "body": [
-            "WiFi di perpustakaan dan {gedung} sangat lambat, tidak bisa dipakai untuk membuka e-learning atau mengunggah tugas.",
+            "WiFi di perpustakaan dan {gedung} sangat lambat, tidak bisa dipakai untuk membuka e-learning atau "
+            "mengunggah tugas.",
             "Akun hotspot kampus saya tiba-tiba tidak bisa login sejak pergantian semester.",
             "Saat ujian daring koneksi internet kampus terputus berkali-kali sehingga jawaban saya tidak terkirim.",
         ],
@@ -174,7 +185,8 @@ TOPICS: dict[str, dict[str, list[str]]] = {
     "dokumen": {
         "subject": ["Legalisir ijazah lama", "Surat keterangan aktif kuliah", "Transkrip belum jadi"],
         "body": [
-            "Saya mengajukan legalisir ijazah sejak {days} hari lalu tetapi belum selesai, padahal dibutuhkan untuk melamar CPNS.",
+            "Saya mengajukan legalisir ijazah sejak {days} hari lalu tetapi belum selesai, padahal dibutuhkan untuk "
+            "melamar CPNS.",
             "Pengurusan surat keterangan aktif kuliah untuk tunjangan orang tua sudah seminggu belum ditandatangani.",
             "Transkrip nilai untuk wisuda belum dicetak, sementara jadwal yudisium sudah dekat.",
         ],
@@ -192,7 +204,8 @@ TOPICS: dict[str, dict[str, list[str]]] = {
     "informasi": {
         "subject": ["Pertanyaan jadwal wisuda", "Informasi pindah prodi", "Syarat cuti akademik"],
         "body": [
-            "Saya ingin menanyakan jadwal pendaftaran wisuda periode berikutnya dan syarat berkas yang harus disiapkan.",
+            "Saya ingin menanyakan jadwal pendaftaran wisuda periode berikutnya dan syarat berkas yang harus "
+            "disiapkan.",
             "Bagaimana prosedur pindah program studi di dalam fakultas yang sama, dan apakah UKT ikut berubah?",
             "Apa saja syarat mengajukan cuti akademik satu semester karena alasan kesehatan?",
         ],

@@ -23,7 +23,8 @@ async def submit(request: web.Request) -> web.Response:
     if not isinstance(form, dict) or not form.get("text"):
         return web.json_response({"error": "invalid report"}, status=422)
     number = next(counter)
-    return web.json_response({"id": f"{number}-0", "status_url": f"/api/v1/reports/{number}-0", "duplicate": False}, status=202)
+    answer = {"id": f"{number}-0", "status_url": f"/api/v1/reports/{number}-0", "duplicate": False}
+    return web.json_response(answer, status=202)
 
 
 async def ready(_request: web.Request) -> web.Response:

@@ -99,7 +99,7 @@ def short(frame: str) -> str:
 
 def is_ours(frame: str) -> bool:
     m = FRAME_RE.match(frame)
-    return bool(m) and m.group("file").startswith(OUR_DIRS)
+    return m is not None and m.group("file").startswith(OUR_DIRS)
 
 
 def activity(frames: list[str]) -> str:

@@ -39,12 +39,18 @@ def cpu_per_message(runs: list[dict[str, Any]], kind: str) -> dict[str, float]:
 
 
 def main() -> None:
+    import signal
+
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("files", nargs="+", type=Path)
     args = parser.parse_args()
     results = [json.loads(path.read_text()) for path in args.files]
 
-    print("| backend | code | accepted/s | end-to-end msgs/s | HTTP p99 ms | server CPU % of a core | other load (cores) |")
+    print(
+        "| backend | code | accepted/s | end-to-end msgs/s | HTTP p99 ms | server CPU % of a core "
+        "| other load (cores) |"
+    )
     print("|---|---|---|---|---|---|---|")
     for r in results:
         t = r["summary"].get("throughput")
@@ -52,18 +58,23 @@ def main() -> None:
             versions = ", ".join(r["summary"].get("code_versions", [r["git"]["commit"]]))
             print(
                 f"| {r['backend']} | {versions} | {fmt(t['accepted_per_s'])} | {fmt(t['e2e_msgs_per_s'])} | "
-                f"{fmt(t['http_answer_p99_ms'])} | {fmt(t['server_cpu_pct_during_sends'])} | {fmt(t.get('foreign_busy_cores'), 2)} |"
+                f"{fmt(t['http_answer_p99_ms'])} | {fmt(t['server_cpu_pct_during_sends'])} | "
+                f"{fmt(t.get('foreign_busy_cores'), 2)} |"
             )
     print()
-    print("| backend | code | p50 ms | p90 ms | p99 ms | max ms | HTTP p99 ms | stored→receipt p50 ms | other load (cores) |")
+    print(
+        "| backend | code | p50 ms | p90 ms | p99 ms | max ms | HTTP p99 ms | stored→receipt p50 ms "
+        "| other load (cores) |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for r in results:
         lat = r["summary"].get("latency")
         if lat:
             versions = ", ".join(r["summary"].get("code_versions", [r["git"]["commit"]]))
             print(
-                f"| {r['backend']} | {versions} | {fmt(lat['p50'])} | {fmt(lat['p90'])} | {fmt(lat['p99'])} | {fmt(lat['max'])} | "
-                f"{fmt(lat['http_answer_p99_ms'])} | {fmt(lat['stored_to_receipt_p50_ms'])} | {fmt(lat.get('foreign_busy_cores'), 2)} |"
+                f"| {r['backend']} | {versions} | {fmt(lat['p50'])} | {fmt(lat['p90'])} | {fmt(lat['p99'])} | "
+                f"{fmt(lat['max'])} | {fmt(lat['http_answer_p99_ms'])} | {fmt(lat['stored_to_receipt_p50_ms'])} | "
+                f"{fmt(lat.get('foreign_busy_cores'), 2)} |"
             )
     print()
     for r in results:

@@ -113,10 +113,7 @@ def parse_ts(value: Any) -> float | None:
     """A timestamp from either database as epoch seconds (both store UTC)."""
     if value is None:
         return None
-    if isinstance(value, datetime):
-        dt = value
-    else:
-        dt = datetime.fromisoformat(str(value))
+    dt = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return dt.timestamp()
@@ -131,7 +128,7 @@ def free_port() -> int:
 def git_info() -> dict[str, Any]:
     def run(*cmd: str) -> str:
         try:
-            return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=10).stdout.strip()
+            return subprocess.run(cmd, check=False, cwd=REPO, capture_output=True, text=True, timeout=10).stdout.strip()
         except Exception:  # noqa: BLE001
             return ""
 
@@ -165,7 +162,8 @@ THREAD_NAMES: dict[int, str] = {}
 def learn_thread_names(pid: int, py_spy: str) -> None:
     THREAD_NAMES.clear()
     try:
-        out = subprocess.run([py_spy, "dump", "--pid", str(pid)], capture_output=True, text=True, timeout=30).stdout
+        command = [py_spy, "dump", "--pid", str(pid)]
+        out = subprocess.run(command, check=False, capture_output=True, text=True, timeout=30).stdout
     except Exception:  # noqa: BLE001 - per-thread CPU then shows thread ids only
         return
     for match in re.finditer(r'^Thread (\d+) \([^)]*\): "([^"]*)"', out, re.M):
@@ -174,13 +172,14 @@ def learn_thread_names(pid: int, py_spy: str) -> None:
 
 def thread_cpu(pid: int) -> dict[str, float]:
     """CPU seconds per thread of a process, by Python thread name when known."""
-    out: Counter[str] = Counter()
+    out: dict[str, float] = {}
     for task in Path(f"/proc/{pid}/task").glob("*"):
         got = _ticks(task / "stat")
         if got:
             tid = int(task.name)
-            out[THREAD_NAMES.get(tid, f"tid {tid}")] += got[1] / CLK_TCK
-    return dict(out)
+            name = THREAD_NAMES.get(tid, f"tid {tid}")
+            out[name] = out.get(name, 0.0) + got[1] / CLK_TCK
+    return out
 
 
 def process_cpu(pid: int) -> float:
@@ -190,12 +189,12 @@ def process_cpu(pid: int) -> float:
 
 def named_process_cpu(names: tuple[str, ...]) -> dict[str, float]:
     """CPU seconds of the services (beam.smp, postgres), by command name, read from /proc."""
-    out: Counter[str] = Counter()
+    out: dict[str, float] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         got = _ticks(stat)
         if got and got[0] in names:
-            out[got[0]] += got[1] / CLK_TCK
-    return dict(out)
+            out[got[0]] = out.get(got[0], 0.0) + got[1] / CLK_TCK
+    return out
 
 
 def cpu_times() -> list[tuple[int, int]]:
@@ -297,8 +296,7 @@ class Reader:
     def _run(self, sql: str) -> list[tuple[Any, ...]]:
         if self._conn is None:
             self._conn = self._connect()
-        cursor = self._conn.execute(sql)
-        rows = cursor.fetchall()
+        rows: list[tuple[Any, ...]] = self._conn.execute(sql).fetchall()
         return rows
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
@@ -451,7 +449,7 @@ def rabbit_queue_names(prefix: str) -> list[str]:
     """Queues whose name starts with ``prefix.``, listed by rabbitmqctl (best effort)."""
     try:
         out = subprocess.run(
-            ["rabbitmqctl", "-q", "list_queues", "name"], capture_output=True, text=True, timeout=60
+            ["rabbitmqctl", "-q", "list_queues", "name"], check=False, capture_output=True, text=True, timeout=60
         ).stdout
     except Exception:  # noqa: BLE001 - fall back to the names the topology uses
         return []
@@ -459,12 +457,12 @@ def rabbit_queue_names(prefix: str) -> list[str]:
 
 
 def delete_rabbit_queues(amqp_url: str, prefix: str) -> list[str]:
-    from kombu import Connection
+    from kombu.connection import Connection
 
     known = [f"{prefix}.{q}" for q in ("normalize", "triage", "deliver.webform", "dead")]
     names = sorted(set(rabbit_queue_names(prefix)) | set(known))
     deleted = []
-    with Connection(amqp_url, connect_timeout=10) as conn:
+    with Connection(amqp_url, connect_timeout=10) as conn:  # type: ignore[no-untyped-call]
         for name in names:
             try:
                 channel = conn.channel()
@@ -522,7 +520,7 @@ def start_server(args: argparse.Namespace, backend: Backend, data_dir: Path, log
         command = [sys.executable, str(HERE / "null_server.py"), "--port", str(port)]
     if args.server_cpus:
         command = ["taskset", "-c", args.server_cpus, *command]
-    log = open(log_path, "wb")  # noqa: SIM115 - closed by the child's exit
+    log = log_path.open("wb")  # the child keeps its own copy of the descriptor
     proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     log.close()
     server = Server(proc, port, data_dir, log_path, time.perf_counter())
@@ -706,7 +704,7 @@ class PgActivity:
             "samples": self.samples,
             "interval_s": self.interval,
             "mean_active_backends": round(busy / self.samples, 2) if self.samples else None,
-            "top_statements": [[q, n, round(100 * n / busy, 1)] for q, n in self.statements.most_common(12)] if busy else [],
+            "top_statements": [[q, n, round(100 * n / busy, 1)] for q, n in self.statements.most_common(12)],
             "wait_events": dict(self.waits.most_common(8)),
         }
 
@@ -778,11 +776,11 @@ def integrity(reader: Reader, accepted: set[str], prefixes: list[str]) -> dict[s
         examples.setdefault(kind, ref)
 
     for ref in accepted:
-        row = by_ref.get(ref)
-        if row is None:
+        found = by_ref.get(ref)
+        if found is None:
             flag("accepted_but_not_stored", ref)
             continue
-        _, state, case_id, receipts, sent, messages = row
+        _, state, case_id, receipts, sent, messages = found
         if state != "triaged":
             flag(f"raw_state_{state}", ref)
         if case_id is None:
@@ -945,7 +943,7 @@ class Run:
             return
         target = Path(self.args.results_dir) / "logs" / f"{self.tag}.log.gz"
         target.parent.mkdir(parents=True, exist_ok=True)
-        with open(log_path, "rb") as src, gzip.open(target, "wb") as dst:
+        with log_path.open("rb") as src, gzip.open(target, "wb") as dst:
             shutil.copyfileobj(src, dst)
 
     async def _warm_up(self, server: Server, reader: Reader, warm: list[tuple[str, bytes]]) -> None:
@@ -1153,7 +1151,8 @@ def human(result: dict[str, Any]) -> str:
     def fmt(x: dict[str, Any], unit: str = "") -> str:
         if not x.get("reps"):
             return "n/a"
-        return f"{x['median']:,.1f}{unit} [{x['min']:,.1f} - {x['max']:,.1f}] ({x['spread_pct']}% spread, {x['reps']} reps)"
+        spread_ = f"({x['spread_pct']}% spread, {x['reps']} reps)"
+        return f"{x['median']:,.1f}{unit} [{x['min']:,.1f} - {x['max']:,.1f}] {spread_}"
 
     if "throughput" in s:
         t = s["throughput"]
@@ -1174,7 +1173,8 @@ def human(result: dict[str, Any]) -> str:
         for key in ("p50", "p90", "p99", "max"):
             lines.append(f"  {key:<4}: {fmt(lat[key], ' ms')}")
         lines.append(
-            f"  HTTP answer p99: {fmt(lat['http_answer_p99_ms'], ' ms')}; stored -> receipt p50: {fmt(lat['stored_to_receipt_p50_ms'], ' ms')}"
+            f"  HTTP answer p99: {fmt(lat['http_answer_p99_ms'], ' ms')}; "
+            f"stored -> receipt p50: {fmt(lat['stored_to_receipt_p50_ms'], ' ms')}"
         )
         lines.append(f"  other sessions' load on the machine: {fmt(lat['foreign_busy_cores'], ' cores')}")
     for run in result["runs"]:
@@ -1249,7 +1249,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--profile",
         choices=["off", "cpu", "idle", "gil"],
         default="off",
-        help="py-spy record the server during the measurement: cpu (on-CPU samples), idle (wall clock incl. waits), gil (GIL holder only)",
+        help="py-spy record the server during the measurement: cpu (on-CPU samples), "
+        "idle (wall clock incl. waits), gil (GIL holder only)",
     )
     parser.add_argument("--profile-phase", nargs="+", choices=["throughput", "latency"], default=["throughput"])
     parser.add_argument("--profile-rate", type=int, default=100, help="py-spy samples per second")
@@ -1264,7 +1265,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--pg-activity",
         action="store_true",
-        help="rabbitmq-postgres: sample pg_stat_activity every 10 ms during the throughput run (where PostgreSQL spends its time)",
+        help="rabbitmq-postgres: sample pg_stat_activity every 10 ms during the throughput run "
+        "(where PostgreSQL spends its time)",
     )
     parser.add_argument("--label", default="", help="free text stored with the result")
     args = parser.parse_args(argv)

@@ -92,6 +92,9 @@ class Topology:
             options.update(
                 data_folder_in=str(folder),
                 data_folder_out=str(folder),
+                # the exchange's bindings: kept beside the queues, not in the working directory,
+                # so that workers started from anywhere route alike
+                control_folder=str(folder / "control"),
                 store_processed=False,
                 polling_interval=FILESYSTEM_POLLING_SECONDS,
             )

@@ -44,6 +44,13 @@ _MONEY_RE = re.compile(
 )
 MONEY_TOKEN = "uang"
 
+# Cheap necessary conditions for the rewrites above. Each rewrite scans the whole message and most
+# messages need none of them, so ``fold`` only runs a rewrite whose precondition holds (the output
+# is the same either way). Both regexes start with a literal, which ``re`` finds by fast search.
+_LETTERS_TWO_RE = re.compile(r"2(?<=[^\W\d_]{2}2)")  # a "2" right after two letters
+_TRIPLE_RE = re.compile(r"(?s)(.)\1\1")  # any character three times in a row
+_DIGIT_RE = re.compile(r"\d")  # every money amount has a digit
+
 
 def _redup_hyphen(match: re.Match[str]) -> str:
     first, second = match.group(1), match.group(2)
@@ -53,11 +60,17 @@ def _redup_hyphen(match: re.Match[str]) -> str:
 def fold(text: str) -> str:
     """Case-fold, undo reduplication, collapse stretched letters, mark money (no tokenising)."""
     folded = unicodedata.normalize("NFKC", text).casefold()
-    folded = _REDUP_HYPHEN_RE.sub(_redup_hyphen, folded)
-    folded = _REDUP_DIGIT_RE.sub(r"\1", folded)
-    folded = _REPEAT_RE.sub(r"\1", folded)
-    folded = _MONEY_RE.sub(f" {MONEY_TOKEN} ", folded)
-    return _QUESTION_RUN_RE.sub(QUESTION_MARK, folded)
+    if "-" in folded:
+        folded = _REDUP_HYPHEN_RE.sub(_redup_hyphen, folded)
+    if _LETTERS_TWO_RE.search(folded):
+        folded = _REDUP_DIGIT_RE.sub(r"\1", folded)
+    if _TRIPLE_RE.search(folded):
+        folded = _REPEAT_RE.sub(r"\1", folded)
+    if _DIGIT_RE.search(folded):
+        folded = _MONEY_RE.sub(f" {MONEY_TOKEN} ", folded)
+    if "??" in folded:
+        folded = _QUESTION_RUN_RE.sub(QUESTION_MARK, folded)
+    return folded
 
 
 def tokenize(text: str) -> list[str]:
