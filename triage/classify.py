@@ -26,9 +26,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from config.routing import KINDS, RoutingConfig, RuleConfig, ScoringConfig
-from triage.text import QUESTION_MARK, Normalizer, PhraseMatcher
+from triage.text import QUESTION_MARK, MatcherGroup, Normalizer, PhraseMatcher, Span
 
 DECLARED_KIND_RULE = "declared_kind"
 _SUBJECT_BREAK = "\x00"
@@ -48,8 +49,7 @@ class Classification:
 _PHRASE, _AMBIGUOUS, _CONTEXT = 0, 1, 2
 
 
-@dataclass(frozen=True, slots=True)
-class _Owner:
+class _Owner(NamedTuple):
     """A rule that owns a phrase in one channel, and the phrase's role in that rule."""
 
     rule: int
@@ -57,21 +57,17 @@ class _Owner:
     role: int
 
 
-@dataclass(frozen=True, slots=True)
-class _Hit:
-    rule: int
-    target: str | None
-    role: int
-    start: int
+_Hit = tuple[int, str | None, int, int]
+"""``(rule, target, role, start)``: a plain tuple, as there are many per message."""
 
 
 class _Channel:
     """One phrase matcher plus, for each of its patterns, the rules that own it."""
 
-    __slots__ = ("_matcher", "_owners")
+    __slots__ = ("_owners", "matcher")
 
     def __init__(self, matcher: PhraseMatcher, owners: Sequence[tuple[_Owner, ...]]) -> None:
-        self._matcher = matcher
+        self.matcher = matcher
         self._owners = tuple(owners)
 
     @classmethod
@@ -96,15 +92,20 @@ class _Channel:
         patterns = list(index)
         return cls(PhraseMatcher(patterns, clitics), [tuple(index[p]) for p in patterns])
 
-    def hits(self, tokens: Sequence[str]) -> list[_Hit]:
-        """Rule hits; a rule counts once per position even if two of its patterns match."""
-        hits: dict[tuple[int, int, int], _Hit] = {}
-        for match in self._matcher.find(tokens):
-            for owner in self._owners[match.pattern]:
-                key = (match.start, owner.rule, owner.role)
-                if key not in hits:
-                    hits[key] = _Hit(owner.rule, owner.target, owner.role, match.start)
-        return list(hits.values())
+    def hits(self, spans: Sequence[Span]) -> list[_Hit]:
+        """Rule hits from this channel's matches (``matcher.spans``), in text order.
+
+        A rule counts once per position even if two of its patterns match there.
+        """
+        hits: list[_Hit] = []
+        for start, _end, patterns in spans:
+            seen: set[tuple[int, int]] = set()
+            for pattern in patterns:
+                for rule, target, role in self._owners[pattern]:
+                    if (rule, role) not in seen:
+                        seen.add((rule, role))
+                        hits.append((rule, target, role, start))
+        return hits
 
 
 @dataclass(slots=True)
@@ -119,22 +120,22 @@ class _Tally:
 
 def _tally(hits: Sequence[_Hit], weights: Sequence[float], scoring: ScoringConfig, length: int = 0) -> _Tally:
     """Add up hits (in text order). ``length`` > 0 turns on the position bonus."""
-    confirmed = {h.rule for h in hits if h.role != _AMBIGUOUS}
+    confirmed = {rule for rule, _target, role, _start in hits if role != _AMBIGUOUS}
     repeats: dict[int, int] = {}
     tally = _Tally({}, {}, {}, {})
-    for hit in hits:
-        if hit.role == _CONTEXT or (hit.role == _AMBIGUOUS and hit.rule not in confirmed):
+    for rule, target, role, start in hits:
+        if role == _CONTEXT or (role == _AMBIGUOUS and rule not in confirmed):
             continue
-        seen = repeats.get(hit.rule, 0)
-        repeats[hit.rule] = seen + 1
-        score = weights[hit.rule] * scoring.repeat_decay**seen
+        seen = repeats.get(rule, 0)
+        repeats[rule] = seen + 1
+        score = weights[rule] * scoring.repeat_decay**seen
         if length:
-            score *= 1.0 + scoring.position_bonus * (1.0 - hit.start / length)
-        tally.rule_scores[hit.rule] = tally.rule_scores.get(hit.rule, 0.0) + score
-        tally.rule_first.setdefault(hit.rule, hit.start)
-        if hit.target is not None:
-            tally.scores[hit.target] = tally.scores.get(hit.target, 0.0) + score
-            tally.first.setdefault(hit.target, hit.start)
+            score *= 1.0 + scoring.position_bonus * (1.0 - start / length)
+        tally.rule_scores[rule] = tally.rule_scores.get(rule, 0.0) + score
+        tally.rule_first.setdefault(rule, start)
+        if target is not None:
+            tally.scores[target] = tally.scores.get(target, 0.0) + score
+            tally.first.setdefault(target, start)
     return tally
 
 
@@ -154,7 +155,7 @@ class _Completeness:
         "_filler",
         "_min_content",
         "_references",
-        "_vague",
+        "vague",
     )
 
     def __init__(self, routing: RoutingConfig, normalizer: Normalizer, clitics: Sequence[str]) -> None:
@@ -164,14 +165,19 @@ class _Completeness:
         self._detail_kinds = frozenset(conf.detail_required_for)
         self._filler = frozenset(tok for word in conf.filler for tok in normalizer(word))
         self._filler |= {QUESTION_MARK, _SUBJECT_BREAK}
-        self._vague = PhraseMatcher([normalizer.phrase(p) for p in conf.vague_phrases], clitics)
+        self.vague = PhraseMatcher([normalizer.phrase(p) for p in conf.vague_phrases], clitics)
         self._detail = PhraseMatcher([normalizer.phrase(p) for p in conf.detail_phrases], clitics)
         self._references = tuple(re.compile(p, re.IGNORECASE) for p in conf.reference_patterns)
 
-    def content(self, tokens: Sequence[str]) -> int:
-        """How many tokens carry content (not filler, not inside a vague phrase)."""
-        vague = {i for m in self._vague.find(tokens) for i in range(m.start, m.end)}
-        return sum(1 for i, t in enumerate(tokens) if i not in vague and t not in self._filler)
+    def content(self, tokens: Sequence[str], vague: Sequence[Span]) -> int:
+        """How many tokens carry content (not filler, not inside a ``vague`` span).
+
+        Counted as all tokens minus filler minus the non-filler tokens of the (rare, disjoint)
+        vague spans, so that the per-token test runs in C.
+        """
+        filler = self._filler
+        in_vague = sum(tokens[i] not in filler for start, end, _ in vague for i in range(start, end))
+        return len(tokens) - sum(map(filler.__contains__, tokens)) - in_vague
 
     def substantive(self, content: int) -> bool:
         return content >= self._min_content
@@ -183,7 +189,7 @@ class _Completeness:
             return False
         if kind not in self._detail_kinds or content >= self._detail_min:
             return True
-        return bool(_DIGIT_RE.search(raw)) or bool(self._detail.find(tokens))
+        return bool(_DIGIT_RE.search(raw)) or bool(self._detail.spans(tokens))
 
 
 class Classifier:
@@ -197,6 +203,7 @@ class Classifier:
         "_kind_conf",
         "_kind_weights",
         "_kinds",
+        "_matchers",
         "_names",
         "_normalizer",
         "_priority",
@@ -236,6 +243,8 @@ class Classifier:
         self._sensitive = routing.sensitive_units
         self._kind_conf = routing.kind
         self._complete = _Completeness(routing, self._normalizer, clitics)
+        # one scan of the tokens serves the three channels and the vague phrases
+        self._matchers = MatcherGroup([self._units.matcher, self._kinds.matcher, self._flags.matcher, self._complete.vague])
 
     def tokens(self, text: str, subject: str = "") -> tuple[str, ...]:
         """The normalised tokens the rules see (subject first, never joined to the body)."""
@@ -246,11 +255,12 @@ class Classifier:
 
     def classify(self, text: str, subject: str = "", declared_kind: str | None = None) -> Classification:
         tokens = self.tokens(text, subject)
-        units = _tally(self._units.hits(tokens), self._weights, self._scoring, len(tokens))
-        kinds = _tally(self._kinds.hits(tokens), self._kind_weights, self._scoring)
-        flags = _tally(self._flags.hits(tokens), self._weights, self._scoring)
+        unit_spans, kind_spans, flag_spans, vague_spans = self._matchers.spans(tokens)
+        units = _tally(self._units.hits(unit_spans), self._weights, self._scoring, len(tokens))
+        kinds = _tally(self._kinds.hits(kind_spans), self._kind_weights, self._scoring)
+        flags = _tally(self._flags.hits(flag_spans), self._weights, self._scoring)
         unit = self._decide_unit(units)
-        content = self._complete.content(tokens)
+        content = self._complete.content(tokens, vague_spans)
         declared = declared_kind if declared_kind in KINDS else None
         substantive = bool(units.scores) or self._complete.substantive(content)
         kind = declared or self._decide_kind(kinds, substantive=substantive)

@@ -28,6 +28,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple, TypeVar
 
 QUESTION_MARK = "?"
 WILDCARD = "*"
@@ -108,7 +109,10 @@ class Normalizer:
         self._slang = compile_slang(slang)
 
     def __call__(self, text: str) -> tuple[str, ...]:
-        return tuple(apply_slang(tokenize(fold(text)), self._slang))
+        tokens = tokenize(fold(text))
+        if self._slang.keys().isdisjoint(tokens):  # the usual case; the check runs in C
+            return tuple(tokens)
+        return tuple(apply_slang(tokens, self._slang))
 
     def phrase(self, phrase: str) -> tuple[str, ...]:
         """Normalise a config phrase, keeping a trailing ``*`` on any of its words."""
@@ -133,6 +137,37 @@ class PhraseMatch:
     end: int
 
 
+Candidate = tuple[int, tuple[int, ...]]
+"""A pattern that may start at a token: its index and the word ids its remaining tokens need."""
+
+
+class Heads(NamedTuple):
+    """The patterns that can start at one token, split so that the common case is cheap.
+
+    Each part keeps the matcher's try order (see :meth:`PhraseMatcher.heads`).
+    """
+
+    single: tuple[int, ...]  # one-word patterns: they match wherever the token is
+    multi: tuple[Candidate, ...]  # longer patterns, with the word ids of their other tokens
+    seconds: frozenset[int]  # word ids of the second tokens of ``multi``: a quick reject
+
+
+NO_HEADS = Heads((), (), frozenset())
+
+Span = tuple[int, int, tuple[int, ...]]
+"""``(start, end, patterns)``: the longest pattern(s) found at ``start``, all ending at ``end``."""
+
+_V = TypeVar("_V")
+
+
+def _remember(cache: dict[str, _V], key: str, value: _V, size: int) -> _V:
+    """Store ``value`` in a cache that is simply emptied when it reaches ``size`` entries."""
+    if len(cache) >= size:
+        cache.clear()
+    cache[key] = value
+    return value
+
+
 class PhraseMatcher:
     """Longest-match-first, whole-token phrase matcher over normalised tokens.
 
@@ -140,15 +175,18 @@ class PhraseMatcher:
     at each position it takes the longest pattern(s) that match, reports all patterns of that
     length, and skips past them, so a multi-word phrase consumes its tokens.
 
-    Every distinct pattern word gets an id; for each distinct input token the set of word ids
-    it satisfies is computed once and cached (the cache is cleared when it reaches
-    ``cache_size`` entries), so matching is a few set look-ups per token.
+    Every distinct pattern word gets an id. For each distinct input token two things are
+    computed once and cached (a cache is emptied when it reaches ``cache_size`` entries): the
+    set of word ids it satisfies, and the patterns that can start at it. Most tokens start no
+    pattern, so the scan is one dict look-up per token; only the few candidate positions look at
+    the following tokens.
     """
 
     __slots__ = (
         "_by_head",
         "_cache",
         "_cache_size",
+        "_heads_cache",
         "_clitics",
         "_exact",
         "_min_prefix",
@@ -167,6 +205,7 @@ class PhraseMatcher:
         self._clitics = tuple(c for c in clitics if c)
         self._cache_size = cache_size
         self._cache: dict[str, frozenset[int]] = {}
+        self._heads_cache: dict[str, Heads] = {}
         words: dict[str, int] = {}
         ids: list[tuple[int, ...]] = []
         for index, pattern in enumerate(self.patterns):
@@ -202,36 +241,115 @@ class PhraseMatcher:
             prefix_id = self._prefix.get(token[:cut])
             if prefix_id is not None:
                 found.add(prefix_id)
-        result = frozenset(found)
-        if len(self._cache) >= self._cache_size:
-            self._cache.clear()
-        self._cache[token] = result
-        return result
+        return _remember(self._cache, token, frozenset(found), self._cache_size)
+
+    def heads(self, token: str) -> Heads:
+        """The patterns whose first word this token satisfies (``NO_HEADS`` for most tokens).
+
+        They are tried in a fixed order (the word-id set's iteration order, then longest first);
+        equally long matches at one position are reported in that order and callers break ties
+        on it, so it must not change.
+        """
+        cached = self._heads_cache.get(token)
+        if cached is not None:
+            return cached
+        candidates = [
+            (index, self._pattern_ids[index][1:])
+            for head in self._word_ids(token)
+            for index in self._by_head.get(head, ())
+        ]
+        multi = tuple(c for c in candidates if c[1])
+        heads = Heads(
+            single=tuple(index for index, tail in candidates if not tail),
+            multi=multi,
+            seconds=frozenset(tail[0] for _, tail in multi),
+        )
+        return _remember(self._heads_cache, token, heads if candidates else NO_HEADS, self._cache_size)
+
+    def longest(self, heads: Heads, tokens: Sequence[str], start: int) -> Span | None:
+        """The longest pattern(s) of ``heads`` (those of ``tokens[start]``) matching at ``start``."""
+        single, multi, seconds = heads
+        if multi and start + 1 < len(tokens) and not seconds.isdisjoint(self._word_ids(tokens[start + 1])):
+            span = self._longest_multi(multi, tokens, start)
+            if span is not None:
+                return span
+        return (start, start + 1, single) if single else None
+
+    def _longest_multi(self, multi: Sequence[Candidate], tokens: Sequence[str], start: int) -> Span | None:
+        best_len = 0
+        best: list[int] = []
+        room = len(tokens) - start
+        for index, tail in multi:
+            length = len(tail) + 1
+            if length < best_len or length > room:
+                continue
+            if not all(word in self._word_ids(tokens[start + k]) for k, word in enumerate(tail, 1)):
+                continue
+            if length > best_len:
+                best_len, best = length, [index]
+            else:
+                best.append(index)
+        return (start, start + best_len, tuple(best)) if best_len else None
+
+    def spans(self, tokens: Sequence[str]) -> list[Span]:
+        """Like :meth:`find`, one ``Span`` per position that matched (no objects per match)."""
+        spans: list[Span] = []
+        end = 0
+        for position, token in enumerate(tokens):
+            if position < end:
+                continue
+            heads = self.heads(token)
+            if heads is not NO_HEADS and (span := self.longest(heads, tokens, position)):
+                spans.append(span)
+                end = span[1]
+        return spans
 
     def find(self, tokens: Sequence[str]) -> list[PhraseMatch]:
-        word_ids = [self._word_ids(token) for token in tokens]
-        matches: list[PhraseMatch] = []
-        position, total = 0, len(tokens)
-        while position < total:
-            best_len = 0
-            best: list[int] = []
-            for head in word_ids[position]:
-                for index in self._by_head.get(head, ()):
-                    pattern = self._pattern_ids[index]
-                    length = len(pattern)
-                    if length < best_len:
-                        break
-                    if position + length > total or not all(
-                        pattern[k] in word_ids[position + k] for k in range(1, length)
-                    ):
+        return [PhraseMatch(pattern, start, end) for start, end, patterns in self.spans(tokens) for pattern in patterns]
+
+
+class MatcherGroup:
+    """Several matchers run over the same tokens in one pass.
+
+    ``spans(tokens)[i]`` equals ``matchers[i].spans(tokens)``: every matcher keeps its own cursor,
+    so a phrase still consumes tokens only in its own matcher. What is shared is the scan: each
+    token costs one cached look-up for all matchers, and tokens that start no pattern in any of
+    them (most tokens) are passed over at once.
+    """
+
+    __slots__ = ("_cache", "_cache_size", "_matchers")
+
+    def __init__(self, matchers: Sequence[PhraseMatcher], cache_size: int = 50_000) -> None:
+        self._matchers = tuple(matchers)
+        self._cache_size = cache_size
+        # token -> (slot, matcher, heads) for the matchers in which a pattern starts at it
+        self._cache: dict[str, tuple[tuple[int, PhraseMatcher, Heads], ...]] = {}
+
+    def _entry(self, token: str) -> tuple[tuple[int, PhraseMatcher, Heads], ...]:
+        entry = tuple(
+            (slot, matcher, heads)
+            for slot, matcher in enumerate(self._matchers)
+            if (heads := matcher.heads(token)) is not NO_HEADS
+        )
+        return _remember(self._cache, token, entry, self._cache_size)
+
+    def spans(self, tokens: Sequence[str]) -> list[list[Span]]:
+        found: list[list[Span]] = [[] for _ in self._matchers]
+        ends = [0] * len(self._matchers)
+        cached = self._cache.get
+        for position, token in enumerate(tokens):
+            entry = cached(token)
+            if entry is None:
+                entry = self._entry(token)
+            for slot, matcher, heads in entry:
+                if position < ends[slot]:
+                    continue
+                if heads.multi:
+                    span = matcher.longest(heads, tokens, position)
+                    if span is None:
                         continue
-                    if length > best_len:
-                        best_len, best = length, [index]
-                    elif index not in best:
-                        best.append(index)
-            if best_len:
-                matches.extend(PhraseMatch(i, position, position + best_len) for i in best)
-                position += best_len
-            else:
-                position += 1
-        return matches
+                else:  # the common one-word case, inlined
+                    span = (position, position + 1, heads.single)
+                found[slot].append(span)
+                ends[slot] = span[1]
+        return found
