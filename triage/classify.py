@@ -57,8 +57,8 @@ class _Owner(NamedTuple):
     role: int
 
 
-_Hit = tuple[int, str | None, int, int]
-"""``(rule, target, role, start)``: a plain tuple, as there are many per message."""
+_Hits = list[tuple[int, tuple[_Owner, ...]]]
+"""``(start, owners)`` for each matched position in text order: the rules hit there."""
 
 
 class _Channel:
@@ -92,20 +92,19 @@ class _Channel:
         patterns = list(index)
         return cls(PhraseMatcher(patterns, clitics), [tuple(index[p]) for p in patterns])
 
-    def hits(self, spans: Sequence[Span]) -> list[_Hit]:
-        """Rule hits from this channel's matches (``matcher.spans``), in text order.
+    def hits(self, spans: Sequence[Span]) -> _Hits:
+        """Rule hits from this channel's matches (``matcher.spans``), in text order."""
+        return [(start, self._owners_of(patterns)) for start, _end, patterns in spans]
 
-        A rule counts once per position even if two of its patterns match there.
-        """
-        hits: list[_Hit] = []
-        for start, _end, patterns in spans:
-            seen: set[tuple[int, int]] = set()
-            for pattern in patterns:
-                for rule, target, role in self._owners[pattern]:
-                    if (rule, role) not in seen:
-                        seen.add((rule, role))
-                        hits.append((rule, target, role, start))
-        return hits
+    def _owners_of(self, patterns: tuple[int, ...]) -> tuple[_Owner, ...]:
+        """A rule counts once per position even if two of its patterns match there."""
+        if len(patterns) == 1:  # the usual case; ``build`` lists each (rule, role) once per pattern
+            return self._owners[patterns[0]]
+        merged: dict[tuple[int, int], _Owner] = {}
+        for pattern in patterns:
+            for owner in self._owners[pattern]:
+                merged.setdefault((owner.rule, owner.role), owner)
+        return tuple(merged.values())
 
 
 @dataclass(slots=True)
@@ -118,24 +117,29 @@ class _Tally:
     rule_first: dict[int, int]
 
 
-def _tally(hits: Sequence[_Hit], weights: Sequence[float], scoring: ScoringConfig, length: int = 0) -> _Tally:
+def _tally(hits: _Hits, weights: Sequence[float], scoring: ScoringConfig, length: int = 0) -> _Tally:
     """Add up hits (in text order). ``length`` > 0 turns on the position bonus."""
-    confirmed = {rule for rule, _target, role, _start in hits if role != _AMBIGUOUS}
-    repeats: dict[int, int] = {}
     tally = _Tally({}, {}, {}, {})
-    for rule, target, role, start in hits:
-        if role == _CONTEXT or (role == _AMBIGUOUS and rule not in confirmed):
-            continue
-        seen = repeats.get(rule, 0)
-        repeats[rule] = seen + 1
-        score = weights[rule] * scoring.repeat_decay**seen
-        if length:
-            score *= 1.0 + scoring.position_bonus * (1.0 - start / length)
-        tally.rule_scores[rule] = tally.rule_scores.get(rule, 0.0) + score
-        tally.rule_first.setdefault(rule, start)
-        if target is not None:
-            tally.scores[target] = tally.scores.get(target, 0.0) + score
-            tally.first.setdefault(target, start)
+    if not hits:
+        return tally
+    confirmed = {owner.rule for _start, owners in hits for owner in owners if owner.role != _AMBIGUOUS}
+    repeats: dict[int, int] = {}
+    decay, bonus = scoring.repeat_decay, scoring.position_bonus
+    scores, first, rule_scores, rule_first = tally.scores, tally.first, tally.rule_scores, tally.rule_first
+    for start, owners in hits:
+        for rule, target, role in owners:
+            if role == _CONTEXT or (role == _AMBIGUOUS and rule not in confirmed):
+                continue
+            seen = repeats.get(rule, 0)
+            repeats[rule] = seen + 1
+            score = weights[rule] * decay**seen
+            if length:
+                score *= 1.0 + bonus * (1.0 - start / length)
+            rule_scores[rule] = rule_scores.get(rule, 0.0) + score
+            rule_first.setdefault(rule, start)
+            if target is not None:
+                scores[target] = scores.get(target, 0.0) + score
+                first.setdefault(target, start)
     return tally
 
 
@@ -183,8 +187,11 @@ class _Completeness:
         return content >= self._min_content
 
     def __call__(self, raw: str, tokens: Sequence[str], kind: str, content: int) -> bool:
-        if any(pattern.search(raw) for pattern in self._references):
-            return True
+        # A reference number makes any message complete, but the reference regexes scan the
+        # whole text, so they run last: only when the cheaper tests say "incomplete".
+        return self._detailed(raw, tokens, kind, content) or any(pattern.search(raw) for pattern in self._references)
+
+    def _detailed(self, raw: str, tokens: Sequence[str], kind: str, content: int) -> bool:
         if not self.substantive(content):
             return False
         if kind not in self._detail_kinds or content >= self._detail_min:
@@ -244,7 +251,9 @@ class Classifier:
         self._kind_conf = routing.kind
         self._complete = _Completeness(routing, self._normalizer, clitics)
         # one scan of the tokens serves the three channels and the vague phrases
-        self._matchers = MatcherGroup([self._units.matcher, self._kinds.matcher, self._flags.matcher, self._complete.vague])
+        self._matchers = MatcherGroup(
+            [self._units.matcher, self._kinds.matcher, self._flags.matcher, self._complete.vague]
+        )
 
     def tokens(self, text: str, subject: str = "") -> tuple[str, ...]:
         """The normalised tokens the rules see (subject first, never joined to the body)."""

@@ -20,6 +20,10 @@ A phrase token ending in ``*`` matches any token that starts with it (``leceh*``
 (``toilet`` matches ``toiletnya``) when at least ``MIN_STEM`` letters remain. At every position
 the longest phrase wins and its tokens are consumed, so multi-word phrases take precedence over
 the single tokens inside them.
+
+This runs for every incoming message, so it is written for speed: ``fold`` skips a rewrite when
+a cheap test shows it cannot change the text, matchers cache per distinct token what it can
+match, and :class:`MatcherGroup` serves several matchers with one scan of the tokens.
 """
 
 from __future__ import annotations
@@ -46,8 +50,9 @@ _MONEY_RE = re.compile(
 MONEY_TOKEN = "uang"
 
 # Cheap necessary conditions for the rewrites above. Each rewrite scans the whole message and most
-# messages need none of them, so ``fold`` only runs a rewrite whose precondition holds (the output
-# is the same either way). Both regexes start with a literal, which ``re`` finds by fast search.
+# messages need none of them, so ``fold`` skips a rewrite whose condition fails (the output is the
+# same either way). Patterns that start with a literal are found by a fast search in ``re``.
+_AFTER_HYPHEN_RE = re.compile(r"-([^\W\d_]+)")  # a hyphen and the letters after it
 _LETTERS_TWO_RE = re.compile(r"2(?<=[^\W\d_]{2}2)")  # a "2" right after two letters
 _TRIPLE_RE = re.compile(r"(?s)(.)\1\1")  # any character three times in a row
 _DIGIT_RE = re.compile(r"\d")  # every money amount has a digit
@@ -58,10 +63,15 @@ def _redup_hyphen(match: re.Match[str]) -> str:
     return first if first.endswith(second) else match.group(0)
 
 
+def _may_have_hyphen_redup(text: str) -> bool:
+    """Whether the text before some hyphen ends with the letters after it (``pegang-pegang``)."""
+    return any(text.endswith(m.group(1), 0, m.start()) for m in _AFTER_HYPHEN_RE.finditer(text))
+
+
 def fold(text: str) -> str:
     """Case-fold, undo reduplication, collapse stretched letters, mark money (no tokenising)."""
     folded = unicodedata.normalize("NFKC", text).casefold()
-    if "-" in folded:
+    if "-" in folded and _may_have_hyphen_redup(folded):
         folded = _REDUP_HYPHEN_RE.sub(_redup_hyphen, folded)
     if _LETTERS_TWO_RE.search(folded):
         folded = _REDUP_DIGIT_RE.sub(r"\1", folded)
@@ -138,21 +148,7 @@ class PhraseMatch:
 
 
 Candidate = tuple[int, tuple[int, ...]]
-"""A pattern that may start at a token: its index and the word ids its remaining tokens need."""
-
-
-class Heads(NamedTuple):
-    """The patterns that can start at one token, split so that the common case is cheap.
-
-    Each part keeps the matcher's try order (see :meth:`PhraseMatcher.heads`).
-    """
-
-    single: tuple[int, ...]  # one-word patterns: they match wherever the token is
-    multi: tuple[Candidate, ...]  # longer patterns, with the word ids of their other tokens
-    seconds: frozenset[int]  # word ids of the second tokens of ``multi``: a quick reject
-
-
-NO_HEADS = Heads((), (), frozenset())
+"""A pattern that may start at a token: its index and the word ids its other tokens need."""
 
 Span = tuple[int, int, tuple[int, ...]]
 """``(start, end, patterns)``: the longest pattern(s) found at ``start``, all ending at ``end``."""
@@ -168,6 +164,20 @@ def _remember(cache: dict[str, _V], key: str, value: _V, size: int) -> _V:
     return value
 
 
+class Heads(NamedTuple):
+    """The patterns that can start at one token, split so that the common cases are cheap.
+
+    Both parts keep the order in which the patterns are tried (see :meth:`PhraseMatcher.heads`).
+    """
+
+    single: tuple[int, ...]  # one-word patterns: they match wherever the token is
+    multi: tuple[Candidate, ...]  # longer patterns
+    seconds: frozenset[int]  # word ids of the second tokens of ``multi``, for a quick reject
+
+
+NO_HEADS = Heads((), (), frozenset())
+
+
 class PhraseMatcher:
     """Longest-match-first, whole-token phrase matcher over normalised tokens.
 
@@ -175,20 +185,19 @@ class PhraseMatcher:
     at each position it takes the longest pattern(s) that match, reports all patterns of that
     length, and skips past them, so a multi-word phrase consumes its tokens.
 
-    Every distinct pattern word gets an id. For each distinct input token two things are
-    computed once and cached (a cache is emptied when it reaches ``cache_size`` entries): the
-    set of word ids it satisfies, and the patterns that can start at it. Most tokens start no
-    pattern, so the scan is one dict look-up per token; only the few candidate positions look at
-    the following tokens.
+    Every distinct pattern word gets an id. For each distinct input token, the set of word ids
+    it satisfies and the patterns that can start at it are computed once and cached (a cache is
+    emptied when it reaches ``cache_size`` entries), so matching is a few look-ups per token.
     """
 
     __slots__ = (
+        "_alone",
         "_by_head",
         "_cache",
         "_cache_size",
-        "_heads_cache",
         "_clitics",
         "_exact",
+        "_heads_cache",
         "_min_prefix",
         "_pattern_ids",
         "_prefix",
@@ -222,8 +231,9 @@ class PhraseMatcher:
         self._by_head = {
             head: tuple(sorted(indexes, key=lambda i: -len(self._pattern_ids[i]))) for head, indexes in by_head.items()
         }
+        self._alone = MatcherGroup([self], cache_size)
 
-    def _word_ids(self, token: str) -> frozenset[int]:
+    def word_ids(self, token: str) -> frozenset[int]:
         """Ids of the pattern words this token satisfies (exact, clitic-stripped or prefix)."""
         cached = self._cache.get(token)
         if cached is not None:
@@ -246,8 +256,8 @@ class PhraseMatcher:
     def heads(self, token: str) -> Heads:
         """The patterns whose first word this token satisfies (``NO_HEADS`` for most tokens).
 
-        They are tried in a fixed order (the word-id set's iteration order, then longest first);
-        equally long matches at one position are reported in that order and callers break ties
+        They are tried in a fixed order (the word-id set's iteration order, then longest first).
+        Equally long matches at one position are reported in that order and callers break ties
         on it, so it must not change.
         """
         cached = self._heads_cache.get(token)
@@ -255,7 +265,7 @@ class PhraseMatcher:
             return cached
         candidates = [
             (index, self._pattern_ids[index][1:])
-            for head in self._word_ids(token)
+            for head in self.word_ids(token)
             for index in self._by_head.get(head, ())
         ]
         multi = tuple(c for c in candidates if c[1])
@@ -266,24 +276,21 @@ class PhraseMatcher:
         )
         return _remember(self._heads_cache, token, heads if candidates else NO_HEADS, self._cache_size)
 
-    def longest(self, heads: Heads, tokens: Sequence[str], start: int) -> Span | None:
-        """The longest pattern(s) of ``heads`` (those of ``tokens[start]``) matching at ``start``."""
-        single, multi, seconds = heads
-        if multi and start + 1 < len(tokens) and not seconds.isdisjoint(self._word_ids(tokens[start + 1])):
-            span = self._longest_multi(multi, tokens, start)
-            if span is not None:
-                return span
-        return (start, start + 1, single) if single else None
+    def longest_multi(
+        self, multi: Sequence[Candidate], tokens: Sequence[str], start: int, second: frozenset[int]
+    ) -> Span | None:
+        """The longest of the multi-word candidates ``multi`` matching at ``start`` (all on a tie).
 
-    def _longest_multi(self, multi: Sequence[Candidate], tokens: Sequence[str], start: int) -> Span | None:
+        ``second`` is ``word_ids(tokens[start + 1])``, which rules out most candidates at once.
+        """
         best_len = 0
         best: list[int] = []
         room = len(tokens) - start
         for index, tail in multi:
             length = len(tail) + 1
-            if length < best_len or length > room:
+            if length < best_len or length > room or tail[0] not in second:
                 continue
-            if not all(word in self._word_ids(tokens[start + k]) for k, word in enumerate(tail, 1)):
+            if length > 2 and not all(word in self.word_ids(tokens[start + k]) for k, word in enumerate(tail, 1)):
                 continue
             if length > best_len:
                 best_len, best = length, [index]
@@ -292,64 +299,70 @@ class PhraseMatcher:
         return (start, start + best_len, tuple(best)) if best_len else None
 
     def spans(self, tokens: Sequence[str]) -> list[Span]:
-        """Like :meth:`find`, one ``Span`` per position that matched (no objects per match)."""
-        spans: list[Span] = []
-        end = 0
-        for position, token in enumerate(tokens):
-            if position < end:
-                continue
-            heads = self.heads(token)
-            if heads is not NO_HEADS and (span := self.longest(heads, tokens, position)):
-                spans.append(span)
-                end = span[1]
-        return spans
+        """Like :meth:`find`, as one ``Span`` per matched position (no object per match)."""
+        return self._alone.spans(tokens)[0]
 
     def find(self, tokens: Sequence[str]) -> list[PhraseMatch]:
         return [PhraseMatch(pattern, start, end) for start, end, patterns in self.spans(tokens) for pattern in patterns]
 
 
+_SlotHeads = tuple[int, PhraseMatcher, tuple[int, ...], tuple[Candidate, ...], frozenset[int]]
+"""``(slot, matcher, *heads)``: flat, so the scan unpacks it in one go."""
+
+
+class _TokenInfo(NamedTuple):
+    """What a :class:`MatcherGroup` needs to know about one token, per matcher."""
+
+    word_ids: tuple[frozenset[int], ...]  # indexed by matcher slot
+    heads: tuple[_SlotHeads, ...]  # only for the slots where a pattern starts
+
+
 class MatcherGroup:
     """Several matchers run over the same tokens in one pass.
 
-    ``spans(tokens)[i]`` equals ``matchers[i].spans(tokens)``: every matcher keeps its own cursor,
-    so a phrase still consumes tokens only in its own matcher. What is shared is the scan: each
-    token costs one cached look-up for all matchers, and tokens that start no pattern in any of
-    them (most tokens) are passed over at once.
+    ``spans(tokens)[i]`` is what ``matchers[i]`` alone finds: each matcher keeps its own cursor,
+    so a phrase still consumes tokens only in its own matcher. What is shared is the work per
+    token: one cached look-up for all matchers, and most tokens start no pattern anywhere.
     """
 
-    __slots__ = ("_cache", "_cache_size", "_matchers")
+    __slots__ = ("_cache", "_cache_size", "_matchers", "_nothing")
 
     def __init__(self, matchers: Sequence[PhraseMatcher], cache_size: int = 50_000) -> None:
         self._matchers = tuple(matchers)
         self._cache_size = cache_size
-        # token -> (slot, matcher, heads) for the matchers in which a pattern starts at it
-        self._cache: dict[str, tuple[tuple[int, PhraseMatcher, Heads], ...]] = {}
+        self._cache: dict[str, _TokenInfo] = {}
+        self._nothing = _TokenInfo(tuple(frozenset() for _ in self._matchers), ())
 
-    def _entry(self, token: str) -> tuple[tuple[int, PhraseMatcher, Heads], ...]:
-        entry = tuple(
-            (slot, matcher, heads)
+    def _info(self, token: str) -> _TokenInfo:
+        word_ids = tuple(matcher.word_ids(token) for matcher in self._matchers)
+        heads = tuple(
+            (slot, matcher, *heads)
             for slot, matcher in enumerate(self._matchers)
             if (heads := matcher.heads(token)) is not NO_HEADS
         )
-        return _remember(self._cache, token, entry, self._cache_size)
+        info = _TokenInfo(word_ids, heads) if any(word_ids) else self._nothing
+        return _remember(self._cache, token, info, self._cache_size)
 
     def spans(self, tokens: Sequence[str]) -> list[list[Span]]:
+        """Each matcher's spans (see :meth:`PhraseMatcher.spans`), in the order of ``matchers``."""
         found: list[list[Span]] = [[] for _ in self._matchers]
         ends = [0] * len(self._matchers)
         cached = self._cache.get
-        for position, token in enumerate(tokens):
-            entry = cached(token)
-            if entry is None:
-                entry = self._entry(token)
-            for slot, matcher, heads in entry:
+        infos = [cached(token) or self._info(token) for token in tokens]
+        infos.append(self._nothing)  # what follows the last token
+        for position, info in enumerate(infos):
+            for slot, matcher, single, multi, seconds in info.heads:
                 if position < ends[slot]:
-                    continue
-                if heads.multi:
-                    span = matcher.longest(heads, tokens, position)
-                    if span is None:
+                    continue  # consumed by a longer match of this matcher
+                span = None  # a multi-word match, if any, is longer than the one-word ones
+                if multi:
+                    second = infos[position + 1].word_ids[slot]
+                    if not seconds.isdisjoint(second):
+                        span = matcher.longest_multi(multi, tokens, position, second)
+                if span is None:
+                    if not single:
                         continue
-                else:  # the common one-word case, inlined
-                    span = (position, position + 1, heads.single)
+                    span = (position, position + 1, single)
                 found[slot].append(span)
                 ends[slot] = span[1]
         return found
