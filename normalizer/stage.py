@@ -38,6 +38,7 @@ class NormalizeStage(RawStage[list[Parsed]]):
     """Turns stored raw messages into normalized records and queues them for triage."""
 
     step = "normalize"
+    done_event = "normalized"
 
     def __init__(
         self, engine: Engine, publisher: Publisher, connectors: Mapping[str, Connector[Any]], *, max_attempts: int
@@ -69,6 +70,8 @@ class NormalizeStage(RawStage[list[Parsed]]):
             RAW_RECEIVED,
         )
         result.onward = work_items("triage", "raw_message", ((m.raw_message_id, m.channel) for m in normalized))
+        if normalized:
+            result.done = {"raw_message_ids": [m.raw_message_id for m in normalized]}
         return result
 
     def _parse(self, stored: StoredRaw) -> Parsed:
@@ -103,5 +106,13 @@ def _log_extra(stored: StoredRaw, exc: Exception) -> dict[str, Any]:
         "channel": stored.message.channel,
         "raw_message_id": stored.id,
         "external_id": stored.message.external_id,
-        "error": str(exc)[:500],
+        "error": _describe(exc)[:500],
     }
+
+
+def _describe(exc: Exception) -> str:
+    """The error without the values that caused it: pydantic quotes the input, which may be a
+    reporter's name or address (the full text is kept in the row's ``error`` column)."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'message'}: {e['msg']}" for e in exc.errors())
+    return str(exc)

@@ -63,6 +63,11 @@ class DeliveryStage:
         with transaction(self.engine) as connection:
             outbox.record_outcomes(connection, outcomes)
             record_events(connection, [_event(c, o) for c, o in zip(claimed, outcomes, strict=True)])
+        sent = [c.message for c, o in zip(claimed, outcomes, strict=True) if o.state == OUTBOX_SENT]
+        if sent:
+            logger.info(
+                "sent", extra={"outbox_ids": [m.outbox_id for m in sent], "case_ids": [m.case_id for m in sent]}
+            )
         for claim, outcome in zip(claimed, outcomes, strict=True):
             if outcome.state == OUTBOX_DEAD:
                 notice = {"record": "outbox", "id": claim.message.outbox_id, "reason": outcome.error}
@@ -93,7 +98,6 @@ class DeliveryStage:
             delay = min(RETRY_CAP, RETRY_BASE * 2 ** (claim.attempts - 1))
             logger.warning("outbound message failed, retrying in %s: %s", delay, exc, extra=log)
             return outbox.retry_later(message.outbox_id, repr(exc), delay)
-        logger.debug("outbound message sent", extra=log)
         return outbox.sent(message.outbox_id, result.provider_message_id)
 
     def close(self) -> None:

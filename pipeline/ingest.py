@@ -92,6 +92,8 @@ class Ingestor:
         )
         if fresh:
             self.publisher.publish(fresh)
+            for item, channel in fresh:
+                logger.info("stored", extra={"channel": channel, "raw_message_ids": list(item.ids)})
         return stored
 
     async def status(self, channel: str, raw_id: int) -> MessageStatus | None:

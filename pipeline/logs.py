@@ -7,11 +7,35 @@ only this module configures handlers. Reporters' identities and secrets are neve
 from __future__ import annotations
 
 import logging
+import re
 import sys
+from collections.abc import MutableMapping
+from typing import Any
 
 import structlog
 
 from config.settings import LogSettings
+
+# What a provider's error text or a library's message may carry about a reporter: an address
+# ("550 5.1.1 <siti@kampus.ac.id>: rejected") or a phone number (+6281234567890, 0812-3456-7890).
+_EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE_RE = re.compile(r"(?<![\w.])(?:\+?\d{9,15}|(?:\+62|62|0)8\d{1,3}[-\s]\d{3,4}[-\s]?\d{3,5})(?![\w.])")
+
+
+def redact(text: str) -> str:
+    """Mask email addresses and phone numbers in a log line's text."""
+    if "@" in text:
+        text = _EMAIL_RE.sub("<email>", text)
+    return _PHONE_RE.sub("<phone>", text)
+
+
+def redact_identities(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """A structlog processor: the last guard that keeps reporters' identities out of the logs,
+    whatever an exception or a provider's answer happened to quote."""
+    for key, value in event.items():
+        if isinstance(value, str) and key != "timestamp":
+            event[key] = redact(value)
+    return event
 
 
 def configure_logging(settings: LogSettings) -> None:
@@ -29,6 +53,7 @@ def configure_logging(settings: LogSettings) -> None:
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
+            redact_identities,
             renderer,
         ],
     )

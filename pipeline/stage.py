@@ -34,10 +34,14 @@ class StageResult:
     onward: list[Onward] = field(default_factory=list)
     dead: list[dict[str, object]] = field(default_factory=list)
     """Messages parked as dead in this transaction, for the dead-letter queue."""
+    done: dict[str, list[object]] = field(default_factory=dict)
+    """What the batch did, by id (``raw_message_ids``, ``case_ids``, …), for the log line."""
 
     def extend(self, other: StageResult) -> None:
         self.onward.extend(other.onward)
         self.dead.extend(other.dead)
+        for key, values in other.done.items():
+            self.done.setdefault(key, []).extend(values)
 
 
 class RawStage(ABC, Generic[Prepared]):
@@ -50,6 +54,8 @@ class RawStage(ABC, Generic[Prepared]):
     """
 
     step: str
+    done_event: str
+    """The log event for a committed batch, with ``StageResult.done`` as its fields."""
 
     def __init__(self, engine: Engine, publisher: Publisher, *, max_attempts: int) -> None:
         self.engine = engine
@@ -74,10 +80,10 @@ class RawStage(ABC, Generic[Prepared]):
             raise
         except Exception as exc:  # noqa: BLE001 - find the one message that fails, keep the rest
             result = self._one_by_one(ids) if len(ids) > 1 else self._blame(ids[0], exc)
-        done = sum(len(item.ids) for item, _ in result.onward)
-        logger.debug("%s: %d of %d messages passed on", self.step, done, len(ids), extra={"stage": self.step})
         if result.onward:
             self.publisher.publish(result.onward)
+        if result.done:
+            logger.info(self.done_event, extra=result.done)
         for notice in result.dead:
             self.publisher.publish_dead(notice, self.step)
 

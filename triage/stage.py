@@ -62,6 +62,7 @@ class TriageStage(RawStage[list[Classified]]):
     """Turns normalized messages into cases and receipts."""
 
     step = "triage"
+    done_event = "triaged"
 
     def __init__(
         self,
@@ -107,7 +108,11 @@ class TriageStage(RawStage[list[Classified]]):
         onward = work_items(
             "deliver", "outbox", ((oid, case.message.channel) for case, oid in zip(new_cases, outbox_ids, strict=True))
         )
-        return StageResult(onward=onward)
+        done: dict[str, list[object]] = {"raw_message_ids": [m.raw_message_id for m in messages]}
+        if new_cases:
+            done["new_case_ids"] = [case.id for case in new_cases]
+            done["tracking_numbers"] = [case.tracking_number for case in new_cases]
+        return StageResult(onward=onward, done=done)
 
     @staticmethod
     def _thread(
