@@ -59,11 +59,13 @@ __all__ = [
     "PermanentSendError",
     "PollingConnector",
     "RawMessage",
+    "ReceiptStatus",
     "Recipient",
     "Reporter",
     "SendResult",
     "SignatureInvalid",
     "Stored",
+    "StoredMessage",
     "TransientSendError",
     "UnsupportedEvent",
     "verify_hmac_sha256",
@@ -143,6 +145,20 @@ class SendResult:
 
 
 @dataclass(frozen=True, slots=True)
+class ReceiptStatus:
+    """The receipt of a message's case: readable from when triage wrote it, then sent or not."""
+
+    text: str
+    written_at: datetime
+    state: str
+    """The outbox row's state: pending, sending, sent or dead."""
+    sent_at: datetime | None = None
+    provider_message_id: str | None = None
+    email: str | None = None
+    """The address it goes to, if the reporter gave one."""
+
+
+@dataclass(frozen=True, slots=True)
 class MessageStatus:
     """How far an inbound message got, for status resources."""
 
@@ -151,9 +167,16 @@ class MessageStatus:
     received_at: datetime
     tracking_number: str | None = None
     case_status: str | None = None
-    receipt_text: str | None = None
-    receipt_delivered_at: datetime | None = None
+    receipt: ReceiptStatus | None = None
     error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    """A message as it was stored, found again by its channel's key."""
+
+    id: int
+    message: RawMessage
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +197,10 @@ class Ingest(Protocol):
         ...
 
     async def status(self, channel: str, raw_id: int) -> MessageStatus | None: ...
+
+    async def stored(self, channel: str, external_id: str) -> StoredMessage | None:
+        """What was stored under a key: tells a retry of a message from a key reused for another."""
+        ...
 
     async def put_blob(self, data: bytes) -> str:
         """Keep a large part in the blob store; returns its SHA-256."""

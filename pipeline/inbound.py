@@ -24,6 +24,7 @@ from pipeline.queues import Publisher
 from pipeline.records import RawMessage, work_items
 from storage.db import transaction
 from storage.raw import insert_raw_messages
+from storage.sweeps import leave_to_sweeper
 
 logger = logging.getLogger(__name__)
 
@@ -72,14 +73,23 @@ class ImportReport:
     already_imported: int
 
 
-def import_file(connector: ImportingConnector[Any], source: Path, engine: Engine, publisher: Publisher) -> ImportReport:
-    """Store every record of ``source``; records imported before are counted, not stored again."""
+def import_file(
+    connector: ImportingConnector[Any], source: Path, engine: Engine, publisher: Publisher | None
+) -> ImportReport:
+    """Store every record of ``source``; records imported before are counted, not stored again.
+
+    Without a ``publisher`` (the queue is inside another process) the new records are left to the
+    running pipeline's next sweep.
+    """
     new = old = 0
     for batch in _batches(connector.read_import(source), IMPORT_BATCH):
         with transaction(engine) as connection:
             stored = insert_raw_messages(connection, batch)
-        fresh = [s.id for s in stored if s.created]
-        publisher.publish(work_items("normalize", "raw_message", ((i, connector.name) for i in fresh)))
+            fresh = [s.id for s in stored if s.created]
+            if publisher is None:
+                leave_to_sweeper(connection, fresh)
+        if publisher is not None:
+            publisher.publish(work_items("normalize", "raw_message", ((i, connector.name) for i in fresh)))
         new += len(fresh)
         old += len(stored) - len(fresh)
     return ImportReport(new=new, already_imported=old)

@@ -12,17 +12,17 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 
-from connectors.base import MessageStatus
+from connectors.base import MessageStatus, ReceiptStatus, StoredMessage
 from pipeline.queues import Publisher
 from pipeline.records import RawMessage, Stored, work_items
 from storage.blobs import BlobStore
 from storage.cases import report_progress
 from storage.db import reading, transaction
-from storage.raw import insert_raw_messages
+from storage.raw import find_raw, insert_raw_messages
 from storage.state import state_get, state_set, state_setdefault
 
 logger = logging.getLogger(__name__)
@@ -108,10 +108,17 @@ class Ingestor:
                 received_at=progress.received_at,
                 tracking_number=progress.tracking_number,
                 case_status=progress.case_status,
-                receipt_text=progress.receipt_text,
-                receipt_delivered_at=progress.receipt_sent_at,
+                receipt=_receipt(progress.receipt),
                 error=progress.error,
             )
+
+        return await asyncio.get_running_loop().run_in_executor(self._readers, read)
+
+    async def stored(self, channel: str, external_id: str) -> StoredMessage | None:
+        def read() -> StoredMessage | None:
+            with reading(self.engine) as connection:
+                found = find_raw(connection, channel, external_id)
+            return None if found is None else StoredMessage(found.id, found.message)
 
         return await asyncio.get_running_loop().run_in_executor(self._readers, read)
 
@@ -138,3 +145,16 @@ class Ingestor:
         self._writer.submit(self.publisher.close).result()
         self._writer.shutdown(wait=True)
         self._readers.shutdown(wait=True)
+
+
+def _receipt(row: dict[str, Any] | None) -> ReceiptStatus | None:
+    if row is None:
+        return None
+    return ReceiptStatus(
+        text=row["body"],
+        written_at=row["created_at"],
+        state=row["receipt_state"],
+        sent_at=row["sent_at"],
+        provider_message_id=row["provider_message_id"],
+        email=(row["recipient"] or {}).get("email"),
+    )

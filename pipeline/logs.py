@@ -62,5 +62,5 @@ def configure_logging(settings: LogSettings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.level)
-    for noisy in ("aiohttp.access", "amqp", "kombu", "alembic.runtime.migration"):
+    for noisy in ("aiohttp.access", "amqp", "kombu", "alembic.runtime.migration", "alembic.runtime.plugins"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, and_, func, select, update
 
 from storage.db import utcnow
 from storage.sql import insert_ignore
-from storage.tables import ATTACHMENTS, CASES, COUNTER, EVENTS, MESSAGES, OUTBOX, RAW
+from storage.tables import ATTACHMENTS, CASES, COUNTER, EVENTS, IDENTITY, MESSAGES, OUTBOX, RAW, REPORTER
 
 
 def open_cases_by_conversation(connection: Connection, keys: Iterable[str]) -> dict[str, int]:
@@ -139,8 +139,9 @@ class ReportProgress:
     error: str | None
     tracking_number: str | None
     case_status: str | None
-    receipt_text: str | None
-    receipt_sent_at: datetime | None
+    receipt: dict[str, Any] | None
+    """The receipt's outbox row (body, created_at, state, sent_at, provider_message_id, recipient)
+    from when triage wrote it, sent or not."""
 
 
 def report_progress(connection: Connection, channel: str, raw_id: int) -> ReportProgress | None:
@@ -154,15 +155,20 @@ def report_progress(connection: Connection, channel: str, raw_id: int) -> Report
                 CASES.c.tracking_number,
                 CASES.c.status,
                 OUTBOX.c.body,
+                OUTBOX.c.created_at,
+                OUTBOX.c.state.label("receipt_state"),
                 OUTBOX.c.sent_at,
+                OUTBOX.c.provider_message_id,
+                OUTBOX.c.recipient,
             )
             .select_from(
                 RAW.outerjoin(CASES, CASES.c.id == RAW.c.case_id).outerjoin(
-                    OUTBOX,
-                    and_(OUTBOX.c.case_id == CASES.c.id, OUTBOX.c.purpose == "receipt", OUTBOX.c.state == "sent"),
+                    OUTBOX, and_(OUTBOX.c.case_id == CASES.c.id, OUTBOX.c.purpose == "receipt")
                 )
             )
             .where(and_(RAW.c.id == raw_id, RAW.c.channel == channel))
+            .order_by(OUTBOX.c.id)
+            .limit(1)
         )
         .mappings()
         .first()
@@ -176,8 +182,7 @@ def report_progress(connection: Connection, channel: str, raw_id: int) -> Report
         error=row["error"],
         tracking_number=row["tracking_number"],
         case_status=row["status"],
-        receipt_text=row["body"],
-        receipt_sent_at=row["sent_at"],
+        receipt=None if row["body"] is None else dict(row),
     )
 
 
@@ -186,3 +191,31 @@ def count_by_state(connection: Connection) -> dict[str, dict[str, int]]:
     raw = connection.execute(select(RAW.c.state, func.count()).group_by(RAW.c.state))
     out = connection.execute(select(OUTBOX.c.state, func.count()).group_by(OUTBOX.c.state))
     return {"raw_message": {s: int(n) for s, n in raw}, "outbox": {s: int(n) for s, n in out}}
+
+
+def case_reporter(connection: Connection, reporter_id: int | None) -> dict[str, Any] | None:
+    """The reporter as stored: the name and every identity they are known by."""
+    if reporter_id is None:
+        return None
+    name = connection.execute(select(REPORTER.c.name).where(REPORTER.c.id == reporter_id)).scalar_one_or_none()
+    reporter: dict[str, Any] = {"id": reporter_id, "name": name, "email": [], "phone": [], "channel_user": []}
+    identities = select(IDENTITY.c.kind, IDENTITY.c.value).where(IDENTITY.c.reporter_id == reporter_id)
+    for kind, value in connection.execute(identities.order_by(IDENTITY.c.id)):
+        reporter.setdefault(kind, []).append(value)
+    return {**reporter, "hidden": False}
+
+
+def case_attachments(connection: Connection, case_id: int) -> list[dict[str, Any]]:
+    statement = (
+        select(
+            ATTACHMENTS.c.case_message_id.label("message_id"),
+            ATTACHMENTS.c.filename,
+            ATTACHMENTS.c.content_type,
+            ATTACHMENTS.c.size,
+            ATTACHMENTS.c.sha256,
+        )
+        .select_from(ATTACHMENTS.join(MESSAGES, MESSAGES.c.id == ATTACHMENTS.c.case_message_id))
+        .where(MESSAGES.c.case_id == case_id)
+        .order_by(ATTACHMENTS.c.id)
+    )
+    return [dict(row) for row in connection.execute(statement).mappings()]

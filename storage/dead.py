@@ -10,6 +10,7 @@ from sqlalchemy import Connection, select, update
 
 from storage.db import utcnow
 from storage.models import OUTBOX_DEAD, OUTBOX_PENDING, RAW_DEAD, RAW_NORMALIZED, RAW_RECEIVED
+from storage.sweeps import NOT_QUEUED
 from storage.tables import OUTBOX, RAW
 
 
@@ -62,9 +63,16 @@ def show_dead(connection: Connection, ref: str) -> dict[str, Any] | None:
     return data
 
 
-def replay(connection: Connection, ref: str) -> tuple[str, int, str, str] | None:
-    """Put a dead message back where it failed; returns ``(record, id, channel, state)``."""
+def replay(connection: Connection, ref: str, *, published: bool = True) -> tuple[str, int, str, str] | None:
+    """Put a dead message back where it failed; returns ``(record, id, channel, state)``.
+
+    ``published=False`` is for a caller that cannot reach the stage's queue (``memory://`` lives
+    inside the running ``satupintu run``): the row is marked as never queued, so that process's
+    next sweep publishes it instead of waiting for the stale timeout.
+    """
     kind, number = parse_ref(ref)
+    now = utcnow()
+    queued_at = now if published else NOT_QUEUED
     if kind == "raw":
         row = connection.execute(
             select(RAW.c.channel, RAW.c.normalized).where(RAW.c.id == number, RAW.c.state == RAW_DEAD)
@@ -73,7 +81,7 @@ def replay(connection: Connection, ref: str) -> tuple[str, int, str, str] | None
             return None
         state = RAW_NORMALIZED if row.normalized is not None else RAW_RECEIVED
         connection.execute(
-            update(RAW).where(RAW.c.id == number).values(state=state, attempts=0, error=None, queued_at=utcnow())
+            update(RAW).where(RAW.c.id == number).values(state=state, attempts=0, error=None, queued_at=queued_at)
         )
         return "raw_message", number, row.channel, state
     row = connection.execute(
@@ -81,10 +89,9 @@ def replay(connection: Connection, ref: str) -> tuple[str, int, str, str] | None
     ).first()
     if row is None:
         return None
-    now = utcnow()
     connection.execute(
         update(OUTBOX)
         .where(OUTBOX.c.id == number)
-        .values(state=OUTBOX_PENDING, attempts=0, error=None, queued_at=now, next_attempt_at=now)
+        .values(state=OUTBOX_PENDING, attempts=0, error=None, queued_at=queued_at, next_attempt_at=now)
     )
     return "outbox", number, row.channel, OUTBOX_PENDING

@@ -75,6 +75,16 @@ def load_raw(connection: Connection, ids: Iterable[int], state: str) -> list[Sto
     return [_stored(row) for row in result.mappings()]
 
 
+def find_raw(connection: Connection, channel: str, external_id: str) -> StoredRaw | None:
+    """The message stored under its channel's key, if any."""
+    row = (
+        connection.execute(select(RAW).where(and_(RAW.c.channel == channel, RAW.c.external_id == external_id)))
+        .mappings()
+        .first()
+    )
+    return None if row is None else _stored(row)
+
+
 def still_in(connection: Connection, ids: Iterable[int], state: str) -> set[int]:
     """Which of ``ids`` are still in ``state``: what a stage prepared may have been done meanwhile."""
     wanted = list(ids)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, and_, or_, select, update
 
@@ -15,6 +16,16 @@ from storage.models import (
     RAW_RECEIVED,
 )
 from storage.tables import OUTBOX, RAW
+
+NOT_QUEUED = datetime(1970, 1, 1, tzinfo=UTC)
+"""``queued_at`` of a row whose work item was never published: every sweep finds it stale."""
+
+
+def leave_to_sweeper(connection: Connection, raw_ids: Sequence[int]) -> None:
+    """Mark stored messages as never queued, for a writer that cannot reach the pipeline's queue
+    (``memory://`` lives inside the running ``satupintu run``): its next sweep publishes them."""
+    if raw_ids:
+        connection.execute(update(RAW).where(RAW.c.id.in_(list(raw_ids))).values(queued_at=NOT_QUEUED))
 
 
 @dataclass(frozen=True, slots=True)

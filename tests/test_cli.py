@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import aiohttp
@@ -65,7 +66,7 @@ async def test_cases_list_and_show(tmp_path: Path) -> None:
     assert [e["action"] for e in detail["events"]] == ["created", "receipt_sent"]
     assert len(detail["outbox"]) == 1
 
-    missing = runner.invoke(cli, ["cases", "show", "ULT-26-99999-0"], env=env, obj={})
+    missing = runner.invoke(cli, ["cases", "show", "ULT-26-99999-6"], env=env, obj={})
     assert missing.exit_code == 1 and "no such case" in missing.output
 
     status = runner.invoke(cli, ["status", "--format", "json"], env=env, obj={})
@@ -82,3 +83,30 @@ def test_connectors_list() -> None:
 def test_worker_refuses_the_in_process_queue() -> None:
     result = CliRunner().invoke(cli, ["worker", "triage"], obj={})
     assert result.exit_code == 2 and "memory://" in result.output
+
+
+@pytest.mark.parametrize(("value", "enabled"), [("false", False), ("no", False), ("0", False), ("true", True)])
+def test_connectors_list_reads_enabled_through_the_config_model(value: str, enabled: bool) -> None:
+    env = {"SATUPINTU_CONNECTORS__WEBFORM__ENABLED": value}
+    result = CliRunner().invoke(cli, ["connectors", "list", "--format", "json"], env=env, obj={})
+    assert result.exit_code == 0, result.output
+    [webform] = [c for c in json.loads(result.output) if c["name"] == "webform"]
+    assert webform["enabled"] is enabled and webform["error"] is None
+    table = CliRunner().invoke(cli, ["connectors", "list"], env=env, obj={})
+    assert f"webform        {'enabled' if enabled else 'disabled'} " in table.output
+
+
+def test_connectors_list_shows_a_bad_section_instead_of_crashing() -> None:
+    env = {"SATUPINTU_CONNECTORS__WEBFORM__ENABLED": "kadang", "SATUPINTU_CONNECTORS__WEBFROM__ENABLED": "true"}
+    result = CliRunner().invoke(cli, ["connectors", "list"], env=env, obj={})
+    assert result.exit_code == 0, result.output
+    assert re.search(r"webform +error .*connectors\.webform\.enabled: Input should be a valid boolean", result.output)
+    assert re.search(r"webfrom +error .*connectors\.webfrom: no such connector", result.output)
+
+
+def test_status_says_empty_on_an_empty_database(tmp_path: Path) -> None:
+    env = {"SATUPINTU_DATA_DIR": str(tmp_path)}
+    assert CliRunner().invoke(cli, ["db", "upgrade"], env=env, obj={}).exit_code == 0
+    result = CliRunner().invoke(cli, ["status"], env=env, obj={})
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == ["raw_message: empty", "outbox: empty"]

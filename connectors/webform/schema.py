@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
-from typing import Literal
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from connectors.base import BlobRef
+from normalizer.rules import normalize_phone
 
 EVENT_SUBMITTED = "report.submitted"
 MAX_TEXT_CHARS = 20_000
 MAX_ATTACHMENTS = 10
 
-_PHONE_CHARS = re.compile(r"^[0-9+()\-.\s]{4,40}$")
+CONTACT_FIELDS = ("email", "phone")
+NO_CONTACT = "give an email address or a phone number so we can send the receipt"
+BAD_PHONE = "not a valid phone number"
+
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -41,12 +50,62 @@ class Submission(BaseModel):
     @field_validator("phone")
     @classmethod
     def _phone(cls, value: str | None) -> str | None:
-        if value and not _PHONE_CHARS.match(value):
-            raise ValueError("may hold only digits, spaces, +, -, ( ) and dots")
+        # The normalizer's own rule: a number accepted here always becomes an E.164 contact.
+        if value and normalize_phone(value) is None:
+            raise ValueError(BAD_PHONE)
         return value or None
 
     @model_validator(mode="after")
     def _reachable(self) -> Submission:
+        # Anonymous reports too: anonymity hides the reporter from the work unit, not from the ULT.
         if not self.email and not self.phone:
-            raise ValueError("give an email address or a phone number so we can send the receipt")
+            raise ValueError(NO_CONTACT)
         return self
+
+
+class InvalidSubmission(ValueError):
+    """The submission has problems; ``fields`` maps each field to its message."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__(fields)
+        self.fields = fields
+
+
+def validate(form: Mapping[str, Any]) -> Submission:
+    """The submission, or :class:`InvalidSubmission` naming every problem at once.
+
+    pydantic skips the model-level contact check when a field fails; it is added here so that
+    the reporter fixes everything in one round.
+    """
+    try:
+        return Submission.model_validate(form)
+    except ValidationError as exc:
+        raise InvalidSubmission(_problems(exc, form)) from None
+
+
+def _problems(exc: ValidationError, form: Mapping[str, Any]) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for error in exc.errors():
+        names = [".".join(str(p) for p in error["loc"])] if error["loc"] else list(CONTACT_FIELDS)
+        for name in names:
+            fields.setdefault(name, error["msg"].removeprefix("Value error, "))
+    if not any(_given(form.get(name)) for name in CONTACT_FIELDS):
+        for name in CONTACT_FIELDS:
+            fields.setdefault(name, NO_CONTACT)
+    return fields
+
+
+def _given(value: Any) -> bool:
+    return value is not None and (not isinstance(value, str) or bool(value.strip()))
+
+
+def fingerprint(submission: Submission, attachments: Iterable[BlobRef]) -> str:
+    """SHA-256 of what was submitted, after validation: a retry matches it, another report does not.
+
+    Key order, whitespace around values and JSON-versus-multipart make no difference.
+    """
+    files = sorted((a.sha256, a.filename, a.content_type) for a in attachments)
+    canonical = orjson.dumps(
+        {"fields": submission.model_dump(mode="json"), "files": files}, option=orjson.OPT_SORT_KEYS
+    )
+    return hashlib.sha256(canonical).hexdigest()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +22,7 @@ from storage.blobs import BlobStore
 from storage.db import create_db_engine
 from storage.migrate import upgrade
 from storage.state import state_get
-from tests.support import eventually, make_settings, running_pipeline
+from tests.support import REPO, eventually, make_settings, running_pipeline
 from workers import cli
 
 SAMPLE_PACKAGE = Path(__file__).with_name("sample_package")
@@ -129,3 +131,33 @@ async def test_import_twice_adds_nothing_the_second_time(sample_entry_points: No
         await eventually(lambda: app.scalar("SELECT count(*) FROM outbox WHERE state = 'sent'") == 2)
         phones = {r["value"] for r in app.rows("SELECT value FROM reporter_identity WHERE kind = 'phone'")}
         assert phones == {"+6281211112222", "+6281333334444"}
+
+
+async def test_import_beside_a_running_pipeline_is_taken_at_its_next_sweep(
+    sample_entry_points: None, tmp_path: Path
+) -> None:
+    """With memory:// an importing process cannot reach the running one's queue; the stale timeout
+    here is far longer than the test, so only the hand-off to the next sweep can explain it."""
+    sheet = tmp_path / "panggilan-2026-12.csv"
+    sheet.write_text("id,phone,text\n1,0812-1111-2222,Menanyakan jadwal wisuda\n")
+    settings = make_settings(
+        tmp_path / "var",
+        connectors={"webform": {"enabled": True}, "sample_import": {}},
+        pipeline={"stale_after_seconds": 600.0},
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": os.pathsep.join([str(tmp_path / "site"), str(SAMPLE_PACKAGE)]),
+        "SATUPINTU_DATA_DIR": str(settings.data_dir),
+        "SATUPINTU_CONNECTORS__SAMPLE_IMPORT__ENABLED": "true",
+        "SATUPINTU_PIPELINE__SWEEP_INTERVAL_SECONDS": "0.5",
+        "SATUPINTU_LOG__LEVEL": "WARNING",
+    }
+    command = [sys.executable, "-m", "workers", "import", "sample_import", str(sheet)]
+    async with running_pipeline(settings) as app:
+        result = await asyncio.to_thread(
+            subprocess.run, command, cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert result.returncode == 0, result.stderr
+        assert "a running satupintu picks them up within 0.5 s" in result.stdout
+        await eventually(lambda: app.scalar("SELECT count(*) FROM outbox WHERE state = 'sent'") == 1, timeout=10)

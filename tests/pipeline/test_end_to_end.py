@@ -37,6 +37,7 @@ async def test_report_becomes_case_with_one_receipt(backend_settings: SettingsFa
             return body if body["receipt"] else None
 
         status = await eventually(registered)
+        await eventually(lambda: app.scalar("SELECT state FROM outbox") == "sent")
 
         tracking = parse_tracking_number(status["tracking_number"])
         assert tracking is not None and tracking.prefix == "ULT"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from connectors.contract import WebhookContract
 from connectors.webform import WebformConnector
 from connectors.webform.connector import REPORTS_PATH
-from tests.connectors.contract import WebhookContract
 
 
 class TestWebformContract(WebhookContract):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import hashlib
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -128,3 +131,126 @@ async def test_health_and_readiness(app: Running) -> None:
         async with http.get("/readyz") as response:
             assert response.status == 200
             assert (await response.json())["status"] == "ready"
+
+
+def blob_files(app: Running) -> list[Path]:
+    root = app.settings.blob_dir
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+@pytest.mark.parametrize("phone", ["1234", "12", "0812 ABC", "+62 8"])
+async def test_a_phone_number_that_cannot_be_dialled_is_refused(app: Running, phone: str) -> None:
+    body = {"name": "Ani", "phone": phone, "text": "Lampu koridor gedung C mati."}
+    async with aiohttp.ClientSession(app.base_url) as http, http.post(REPORTS, json=body) as response:
+        assert response.status == 422
+        answer = await response.json()
+    assert answer["fields"] == {"phone": "not a valid phone number"}
+    assert stored(app) == 0
+
+
+async def test_local_and_international_numbers_are_accepted(app: Running) -> None:
+    async with aiohttp.ClientSession(app.base_url) as http:
+        for phone in ("0812-3456-7890", "+62 813 1111 2291", "(021) 555-1234", "+1 650 253 0000"):
+            async with http.post(REPORTS, json={"phone": phone, "text": "Tes nomor."}) as response:
+                assert response.status == 202, (phone, await response.text())
+    assert stored(app) == 4
+
+
+async def test_missing_contact_is_reported_with_the_other_field_errors(app: Running) -> None:
+    async with aiohttp.ClientSession(app.base_url) as http, http.post(REPORTS, json={"email": " "}) as response:
+        assert response.status == 422
+        fields = (await response.json())["fields"]
+    assert set(fields) == {"text", "email", "phone"}
+    assert "email address or a phone number" in fields["email"] == fields["phone"]
+    assert stored(app) == 0
+
+
+async def test_a_refused_multipart_request_keeps_no_file(app: Running) -> None:
+    form = aiohttp.FormData()
+    form.add_field("phone", "abc")
+    form.add_field("text", "Foto terlampir.")
+    form.add_field("foto", b"\x89PNG fake image bytes", filename="foto.png", content_type="image/png")
+    async with aiohttp.ClientSession(app.base_url) as http, http.post(REPORTS, data=form) as response:
+        assert response.status == 422
+        assert set((await response.json())["fields"]) == {"phone"}
+    assert stored(app) == 0
+    assert blob_files(app) == []
+
+
+async def test_a_file_that_cannot_be_stored_leaves_no_report(app: Running) -> None:
+    second = b"second file"
+    digest = hashlib.sha256(second).hexdigest()
+    app.settings.blob_dir.mkdir(parents=True, exist_ok=True)
+    (app.settings.blob_dir / digest[:2]).write_bytes(b"")  # its shard cannot be made a folder
+    form = aiohttp.FormData()
+    form.add_field("email", "pelapor@example.id")
+    form.add_field("text", "Dua lampiran.")
+    form.add_field("a", b"first file", filename="a.txt")
+    form.add_field("b", second, filename="b.txt")
+    async with aiohttp.ClientSession(app.base_url) as http, http.post(REPORTS, data=form) as response:
+        assert response.status == 503
+        assert response.headers["Retry-After"]
+        assert (await response.json())["error"]
+    assert stored(app) == 0
+    assert not [p for p in blob_files(app) if p.name.startswith(".incoming-")], "no partly written file"
+
+
+async def post_json(http: aiohttp.ClientSession, body: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
+    async with http.post(REPORTS, json=body) as response:
+        return response.status, await response.json()
+
+
+async def test_same_client_reference_with_another_body_is_a_conflict(app: Running) -> None:
+    first = {**VALID, "client_reference": "app-ref-1"}
+    async with aiohttp.ClientSession(app.base_url) as http:
+        status, accepted = await post_json(http, first)
+        assert status == 202 and accepted["duplicate"] is False
+        status, answer = await post_json(http, {**first, "text": "Laporan yang lain sama sekali."})
+        assert status == 409
+        assert "client_reference" in str(answer["error"])
+        assert "id" not in answer, "another report's id is never handed out"
+        # The same report again, keys reordered and padded: a retry, not a conflict.
+        retry = {"client_reference": "app-ref-1", "text": f"  {VALID['text']} ", "email": VALID["email"]}
+        status, again = await post_json(http, retry)
+        assert status == 202 and again == {**accepted, "duplicate": True}
+    assert stored(app) == 1
+
+
+async def test_same_client_reference_with_other_files_is_a_conflict_and_keeps_nothing(app: Running) -> None:
+    def form(photo: bytes) -> aiohttp.FormData:
+        data = aiohttp.FormData()
+        for key, value in {**VALID, "client_reference": "app-ref-2"}.items():
+            data.add_field(key, value)
+        data.add_field("foto", photo, filename="foto.png", content_type="image/png")
+        return data
+
+    async with aiohttp.ClientSession(app.base_url) as http:
+        async with http.post(REPORTS, data=form(b"photo one")) as response:
+            assert response.status == 202
+            accepted = await response.json()
+        kept = blob_files(app)
+        async with http.post(REPORTS, data=form(b"photo two")) as response:
+            assert response.status == 409
+        async with http.post(REPORTS, data=form(b"photo one")) as response:
+            assert response.status == 202
+            assert await response.json() == {**accepted, "duplicate": True}
+    assert blob_files(app) == kept
+    assert stored(app) == 1
+
+
+async def test_concurrent_submissions_with_one_client_reference_make_one_report(app: Running) -> None:
+    same = {**VALID, "client_reference": "app-ref-3"}
+    other = {**same, "text": "Isi yang berbeda."}
+    async with aiohttp.ClientSession(app.base_url) as http:
+        answers = await asyncio.gather(*(post_json(http, same) for _ in range(8)))
+        assert {status for status, _ in answers} == {202}
+        assert len({str(body["id"]) for _, body in answers}) == 1
+        assert [body["duplicate"] for _, body in answers].count(False) == 1
+        mixed = await asyncio.gather(
+            *(post_json(http, {**other, "client_reference": "app-ref-4"}) for _ in range(4)),
+            *(post_json(http, {**same, "client_reference": "app-ref-4"}) for _ in range(4)),
+        )
+        statuses = sorted(status for status, _ in mixed)
+        assert statuses == [202] * 4 + [409] * 4
+    await eventually(lambda: app.scalar("SELECT count(*) FROM cases") == 2)
+    assert stored(app) == 2

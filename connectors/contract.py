@@ -1,5 +1,8 @@
 """The contract every connector's tests run (subclass the class for its inbound kind).
 
+It ships with the package, so a connector in a package of its own runs it too
+(``from connectors.contract import WebhookContract``); it needs pytest, a test dependency.
+
 It checks what DESIGN.md promises of every channel: every fixture goes through the inbound side
 and the parser, ids are stable, a tampered request is refused and leaves nothing behind, every
 declared event type has a fixture and every fixture's event type is declared, and a bad config
@@ -23,6 +26,7 @@ from connectors.base import (
     MessageStatus,
     RawMessage,
     Stored,
+    StoredMessage,
 )
 
 FIXTURE_SUFFIXES = {".json", ".eml", ".csv", ".txt"}
@@ -51,6 +55,10 @@ class RecordingIngest:
             if number == raw_id and message.channel == channel:
                 return MessageStatus(id=number, state="received", received_at=message.received_at)
         return None
+
+    async def stored(self, channel: str, external_id: str) -> StoredMessage | None:
+        found = self.messages.get((channel, external_id))
+        return None if found is None else StoredMessage(*found)
 
     async def put_blob(self, data: bytes) -> str:
         import hashlib

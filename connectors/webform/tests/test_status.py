@@ -1,0 +1,119 @@
+"""The status resource shows the receipt once triage wrote it, and the email's fate beside it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from storage.tables import OUTBOX
+from tests.support import Running, eventually, free_port, make_settings, running_pipeline
+
+REPORTS = "/api/v1/reports"
+REPORT = {"name": "Dewi", "email": "dewi@example.id", "text": "Wifi di asrama putri blok C mati sejak tiga hari."}
+
+
+class Mailbox:
+    """An aiosmtpd handler that accepts, refuses the recipient (550) or defers (451) as told."""
+
+    def __init__(self) -> None:
+        self.answer = "250 OK"
+        self.received = 0
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if self.answer.startswith("550"):
+            return self.answer
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.answer.startswith("250"):
+            self.received += 1
+        return self.answer
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[Mailbox, int]]:
+    handler = Mailbox()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+async def mailing(tmp_path: Path, mailbox: tuple[Mailbox, int]) -> AsyncIterator[tuple[Running, Mailbox]]:
+    handler, port = mailbox
+    settings = make_settings(tmp_path / "var", smtp={"host": "127.0.0.1", "port": port, "sender": "ult@example.ac.id"})
+    async with running_pipeline(settings) as app:
+        yield app, handler
+
+
+def receipt_row(app: Running) -> dict[str, Any]:
+    """The receipt's outbox row (typed columns), or an empty dict before triage wrote it."""
+    with app.engine.connect() as connection:
+        rows = [dict(r) for r in connection.execute(select(OUTBOX).where(OUTBOX.c.purpose == "receipt")).mappings()]
+    assert len(rows) <= 1
+    return rows[0] if rows else {}
+
+
+async def submit_and_read(app: Running, until_outbox: Any) -> dict[str, Any]:
+    """Submit REPORT, wait until the receipt's outbox row satisfies ``until_outbox``, read the status."""
+    async with aiohttp.ClientSession(app.base_url) as http:
+        async with http.post(REPORTS, json=REPORT) as response:
+            assert response.status == 202
+            status_url = (await response.json())["status_url"]
+        await eventually(lambda: until_outbox(receipt_row(app)))
+        async with http.get(status_url) as response:
+            assert response.status == 200
+            body: dict[str, Any] = await response.json()
+    return body
+
+
+def assert_receipt_shown(app: Running, status: dict[str, Any]) -> dict[str, Any]:
+    row = receipt_row(app)
+    assert status["tracking_number"]
+    assert status["receipt"] is not None, "the receipt must show whatever became of the email"
+    assert status["receipt"]["text"] == row["body"]
+    assert status["tracking_number"] in status["receipt"]["text"]
+    assert status["receipt"]["delivered_at"] is not None
+    email: dict[str, Any] = status["receipt"]["email"]
+    return email
+
+
+async def test_refused_email_still_shows_the_receipt(mailing: tuple[Running, Mailbox]) -> None:
+    app, handler = mailing
+    handler.answer = "550 5.1.1 mailbox unavailable"
+    status = await submit_and_read(app, lambda row: row.get("state") == "dead")
+    assert assert_receipt_shown(app, status) == {"state": "failed", "sent_at": None}
+
+
+async def test_email_being_retried_still_shows_the_receipt(mailing: tuple[Running, Mailbox]) -> None:
+    app, handler = mailing
+    handler.answer = "451 4.3.0 try again later"
+    status = await submit_and_read(app, lambda row: row.get("state") == "pending" and row.get("error"))
+    assert assert_receipt_shown(app, status) == {"state": "pending", "sent_at": None}
+
+
+async def test_sent_email_is_reported_with_its_time(mailing: tuple[Running, Mailbox]) -> None:
+    app, handler = mailing
+    status = await submit_and_read(app, lambda row: row.get("state") == "sent")
+    email = assert_receipt_shown(app, status)
+    assert handler.received == 1
+    assert email["state"] == "sent"
+    assert email["sent_at"] == receipt_row(app)["sent_at"].isoformat()
+
+
+async def test_without_smtp_the_receipt_is_delivered_here_only(tmp_path: Path) -> None:
+    async with running_pipeline(make_settings(tmp_path / "var")) as app:
+        status = await submit_and_read(app, lambda row: row.get("state") == "sent")
+        assert assert_receipt_shown(app, status) is None
+        assert status["receipt"]["delivered_at"] == receipt_row(app)["created_at"].isoformat()

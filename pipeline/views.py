@@ -1,0 +1,90 @@
+"""How the terminal shows cases and records to officers: times in the unit's zone, and a
+confidential case's reporter hidden unless asked for (a terminal view until the console exists)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+from zoneinfo import ZoneInfo
+
+CONFIDENTIAL = "[rahasia]"
+
+
+def to_json(data: Any, zone: ZoneInfo) -> str:
+    return json.dumps(data, default=partial(_json_default, zone=zone), ensure_ascii=False, indent=2)
+
+
+def _json_default(value: Any, zone: ZoneInfo) -> Any:
+    if isinstance(value, datetime):
+        return _aware(value).astimezone(zone).isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def _aware(moment: datetime) -> datetime:
+    """Stored times are UTC; a driver handing one back without its zone must not make it local."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def local_time(moment: datetime | None, zone: ZoneInfo, *, seconds: bool = False) -> str:
+    """Officers read times in the unit's zone (DESIGN "Time"), with its name (WITA) or offset."""
+    if moment is None:
+        return "-"
+    local = _aware(moment).astimezone(zone)
+    name = local.tzname() or ""
+    if not name or name[0] in "+-":
+        offset = f"{local:%z}"
+        name = f"{offset[:3]}:{offset[3:]}"
+    return f"{local.strftime('%Y-%m-%d %H:%M:%S' if seconds else '%Y-%m-%d %H:%M')} {name}"
+
+
+def masked_case(case: dict[str, Any]) -> dict[str, Any]:
+    """A confidential case without --reveal: who reported it, and where replies go, stay hidden."""
+    hidden: dict[str, Any] = {
+        "id": None,
+        "name": CONFIDENTIAL,
+        "email": [],
+        "phone": [],
+        "channel_user": [],
+        "hidden": True,
+    }
+    return {
+        **case,
+        "reporter_id": None,
+        "reporter": hidden if case["reporter"] else None,
+        "conversation_key": CONFIDENTIAL,
+        "outbox": [{**row, "recipient": CONFIDENTIAL} for row in case["outbox"]],
+    }
+
+
+def case_lines(data: dict[str, Any], zone: ZoneInfo) -> list[str]:
+    """``cases show`` as text: the case, its reporter, the thread with attachments, outbox, audit."""
+    lines: list[str] = []
+    for key in ("tracking_number", "kind", "unit", "status", "priority", "confidential", "channel", "subject"):
+        lines.append(f"{key:<20} {data[key]}")
+    lines.append(f"{'reporter':<20} {_reporter_line(data['reporter'])}")
+    lines.append(f"{'routing_rules':<20} {data['routing_rules']}")
+    for key in ("received_at", "first_response_due", "resolution_due"):
+        lines.append(f"{key:<20} {local_time(data[key], zone)}")
+    for message in data["messages"]:
+        lines.append(f"\n--- {message['direction']} {message['channel']} {local_time(message['received_at'], zone)}")
+        lines.append(message["text"])
+        for item in (a for a in data["attachments"] if a["message_id"] == message["id"]):
+            lines.append(f"  attachment: {item['filename']} ({item['content_type']}, {item['size']} bytes)")
+    for row in data["outbox"]:
+        lines.append(f"\n=== outbox {row['purpose']} {row['state']} {row['provider_message_id'] or ''}")
+    for event in data["events"]:
+        lines.append(f"  {local_time(event['at'], zone, seconds=True)} {event['actor']} {event['action']}")
+    return lines
+
+
+def _reporter_line(reporter: dict[str, Any] | None) -> str:
+    if reporter is None:
+        return "-"
+    if reporter["hidden"]:
+        return f"{CONFIDENTIAL} (confidential case: --reveal shows it, and is audited)"
+    known = [*reporter["email"], *reporter["phone"], *reporter["channel_user"]]
+    return "  ".join([reporter["name"] or "(no name)", *known])
