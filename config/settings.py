@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from datetime import date, time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
@@ -182,12 +183,36 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
             tomls = [TomlConfigSettingsSource(settings_cls, toml_file=f) for f in reversed(files)]
             return (init_settings, env_settings, *tomls)
 
+    _refuse_unknown_variables(os.environ)
     try:
         return _Loaded(**overrides)
     except ValidationError as exc:
         raise ConfigError(_describe(exc)) from None
     except ValueError as exc:  # malformed TOML
         raise ConfigError(f"config file: {exc}") from None
+
+
+def _refuse_unknown_variables(environ: Mapping[str, str]) -> None:
+    """pydantic-settings ignores an environment variable that names no setting, so a typo such as
+    SATUPINTU_HTTP_PORT would silently leave the port at its default: refuse it instead."""
+    for name in environ:
+        if not name.upper().startswith(ENV_PREFIX.upper()) or name.upper() == CONFIG_FILE_ENV.upper():
+            continue
+        key, _, nested = name[len(ENV_PREFIX) :].lower().partition("__")
+        field = Settings.model_fields.get(key)
+        if field is None:
+            raise ConfigError(f"{name}: no such setting (a section's keys take two underscores: SATUPINTU_HTTP__PORT)")
+        model = _section_model(field.annotation)
+        if model is not None and nested and nested.partition("__")[0] not in model.model_fields:
+            raise ConfigError(f"{name}: {key} has no setting {nested.partition('__')[0]!r}")
+
+
+def _section_model(annotation: Any) -> type[BaseModel] | None:
+    """The settings section class of a field (``HttpSettings``, or ``SmtpSettings | None``)."""
+    for candidate in (annotation, *get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
 
 
 def _describe(exc: ValidationError) -> str:

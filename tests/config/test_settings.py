@@ -57,6 +57,21 @@ def test_unknown_keys_in_a_file_are_refused(tmp_path: Path) -> None:
         load_settings(config)
 
 
+@pytest.mark.parametrize(
+    ("variable", "message"),
+    [
+        ("SATUPINTU_HTTP_PORT", "SATUPINTU_HTTP_PORT: no such setting"),
+        ("SATUPINTU_HTTP__PROT", "SATUPINTU_HTTP__PROT: http has no setting 'prot'"),
+    ],
+)
+def test_a_mistyped_variable_is_refused_not_ignored(
+    monkeypatch: pytest.MonkeyPatch, variable: str, message: str
+) -> None:
+    monkeypatch.setenv(variable, "9100")
+    with pytest.raises(ConfigError, match=message):
+        load_settings()
+
+
 def test_a_bad_value_stops_start_up_with_exit_code_2_and_no_traceback() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "workers", "run"],
