@@ -38,6 +38,9 @@ class HttpSettings(_Section):
     port: int = Field(default=8080, ge=0, le=65535)
     max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     """Largest request body accepted (attachments included); larger gets 413."""
+    admin_port: int | None = Field(default=None, ge=1, le=65535)
+    """Where a process without the http component (``satupintu worker triage``, …) serves
+    /healthz, /readyz and /metrics on ``host``; unset, it serves nothing."""
 
 
 class OfficeSettings(_Section):

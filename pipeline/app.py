@@ -26,10 +26,11 @@ from connectors.registry import load_enabled
 from normalizer.stage import NormalizeStage
 from pipeline.consumer import StageConsumer
 from pipeline.delivery import DeliveryStage
-from pipeline.http import Health, build_app
+from pipeline.http import Health, build_admin_app, build_app
 from pipeline.inbound import run_poll_loop
 from pipeline.ingest import Ingestor
 from pipeline.mailer import SmtpMailer
+from pipeline.metrics import Metrics
 from pipeline.queues import Publisher, Topology
 from pipeline.stage import RawStage
 from pipeline.sweeper import Sweeper
@@ -114,6 +115,7 @@ class Pipeline:
         self.threads: list[threading.Thread] = []
         self.closers: list[Callable[[], None]] = []
         self.health = Health(parts.engine, parts.topology)
+        self.metrics = Metrics(parts.engine)
 
     def start_threads(self) -> None:
         settings = self.parts.settings.pipeline
@@ -126,6 +128,7 @@ class Pipeline:
                 stage.publisher,
                 batch_size=settings.batch_size,
                 stop=self.stop_consumers,
+                metrics=self.metrics,
             )
             self._thread(name, consumer.run)
             self.closers.append(stage.close)
@@ -170,7 +173,8 @@ class Pipeline:
         """Run until ``stop`` is set; then finish what is in hand and close.
 
         The ``http`` component is the inbound side: it serves the webhook routes and runs the
-        pull loops of polling connectors.
+        pull loops of polling connectors. A process without it serves only the probes and the
+        metrics, on ``http.admin_port`` when that is set.
         """
         runner: web.AppRunner | None = None
         ingest: Ingestor | None = None
@@ -182,13 +186,16 @@ class Pipeline:
                 inbound = self.parts.connectors()
                 for connector in inbound.values():
                     await connector.start()
-                ingest = Ingestor(self.parts.engine, self.parts.publisher(), BlobStore(self.parts.settings.blob_dir))
+                blobs = BlobStore(self.parts.settings.blob_dir)
+                ingest = Ingestor(self.parts.engine, self.parts.publisher(), blobs, self.metrics)
                 runner = await self._start_http(ingest, inbound)
                 polls = [
                     asyncio.create_task(run_poll_loop(c, ingest, stop), name=f"poll-{c.name}")
                     for c in inbound.values()
                     if isinstance(c, PollingConnector)
                 ]
+            else:
+                runner = await self._start_admin()
             logger.info("satupintu started", extra={"components": sorted(self.components)})
             await stop.wait()
         finally:
@@ -206,13 +213,21 @@ class Pipeline:
 
     async def _start_http(self, ingest: Ingestor, connectors: dict[str, Connector[Any]]) -> web.AppRunner:
         http = self.parts.settings.http
-        app = build_app(connectors=connectors, ingest=ingest, health=self.health, max_body_bytes=http.max_body_bytes)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_GRACE_SECONDS)
-        await runner.setup()
-        site = web.TCPSite(runner, http.host, http.port)
-        await site.start()
-        logger.info("http listening", extra={"host": http.host, "port": http.port})
-        return runner
+        app = build_app(
+            connectors=connectors,
+            ingest=ingest,
+            health=self.health,
+            metrics=self.metrics,
+            max_body_bytes=http.max_body_bytes,
+        )
+        return await _listen(app, http.host, http.port)
+
+    async def _start_admin(self) -> web.AppRunner | None:
+        """Probes and metrics for a process without the http component, if a port is set for them."""
+        http = self.parts.settings.http
+        if "http" in self.components or http.admin_port is None:
+            return None
+        return await _listen(build_admin_app(self.health, self.metrics), http.host, http.admin_port)
 
     def stop_threads(self) -> None:
         self.stop_consumers.set()
@@ -221,6 +236,14 @@ class Pipeline:
         for close in self.closers:
             close()
         self.parts.engine.dispose()
+
+
+async def _listen(app: web.Application, host: str, port: int) -> web.AppRunner:
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_GRACE_SECONDS)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    logger.info("http listening", extra={"host": host, "port": port})
+    return runner
 
 
 def run_until_signalled(parts: Parts, components: Iterable[str]) -> None:

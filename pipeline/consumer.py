@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from kombu.entity import Queue
@@ -18,6 +18,7 @@ from kombu.message import Message
 from kombu.messaging import Consumer
 from pydantic import ValidationError
 
+from pipeline.metrics import Metrics
 from pipeline.queues import Publisher, Topology
 from pipeline.records import WorkItem
 
@@ -29,7 +30,8 @@ MAX_BACKOFF_SECONDS = 5.0
 PREFETCH_ITEMS = 50
 """Work items taken from the broker ahead of acknowledging; each names up to 500 records."""
 
-BatchHandler = Callable[[Sequence[WorkItem]], None]
+BatchHandler = Callable[[Sequence[WorkItem]], Mapping[str, int]]
+"""Handles a batch in its stage; returns how many messages ended how."""
 
 
 class StageConsumer:
@@ -45,6 +47,7 @@ class StageConsumer:
         *,
         batch_size: int,
         stop: threading.Event,
+        metrics: Metrics | None = None,
     ) -> None:
         self.name = name
         self.topology = topology
@@ -53,6 +56,7 @@ class StageConsumer:
         self.publisher = publisher
         self.batch_size = batch_size
         self.stop = stop
+        self.metrics = metrics
         self._buffer: list[tuple[Any, Message]] = []
         self._buffered_ids = 0
         self._failures = 0
@@ -127,9 +131,12 @@ class StageConsumer:
                 message.ack()
         if not items:
             return
+        started = time.perf_counter()
         try:
-            self.handle_batch(items)
+            outcomes = self.handle_batch(items)
         except Exception:
+            if self.metrics is not None:
+                self.metrics.batch_failures.labels(stage=self.name).inc()
             self._failures += 1
             pause = min(MAX_BACKOFF_SECONDS, 0.2 * 2**self._failures)
             logger.exception("stage %s could not process %d items; retrying in %.1fs", self.name, len(items), pause)
@@ -140,3 +147,6 @@ class StageConsumer:
         self._failures = 0
         for message in messages:
             message.ack()
+        if self.metrics is not None:
+            self.metrics.batch_seconds.labels(stage=self.name).observe(time.perf_counter() - started)
+            self.metrics.count(self.name, outcomes)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
@@ -26,6 +27,8 @@ from storage.models import OUTBOX_DEAD, OUTBOX_SENT
 
 logger = logging.getLogger(__name__)
 
+OUTCOME_NAMES = {OUTBOX_SENT: "sent", OUTBOX_DEAD: "dead"}
+"""An outbox state after a send, as a metrics outcome; a row back to pending is a "retry"."""
 IMMEDIATE_ATTEMPTS = 3
 FIRST_RETRY_WAIT_SECONDS = 0.2
 SEND_TIMEOUT_SECONDS = 20.0
@@ -53,12 +56,13 @@ class DeliveryStage:
         self._loop = asyncio.new_event_loop()
         self._started = False
 
-    def handle(self, items: Sequence[WorkItem]) -> None:
+    def handle(self, items: Sequence[WorkItem]) -> dict[str, int]:
+        """Send the batch; returns how many messages ended how (for the metrics)."""
         ids = sorted({i for item in items if item.record == "outbox" for i in item.ids})
         with transaction(self.engine) as connection:
             claimed = outbox.claim(connection, ids)
         if not claimed:
-            return
+            return {}
         outcomes = self._loop.run_until_complete(self._send_all(claimed))
         with transaction(self.engine) as connection:
             outbox.record_outcomes(connection, outcomes)
@@ -72,6 +76,7 @@ class DeliveryStage:
             if outcome.state == OUTBOX_DEAD:
                 notice = {"record": "outbox", "id": claim.message.outbox_id, "reason": outcome.error}
                 self.publisher.publish_dead(notice, self.step)
+        return dict(Counter(OUTCOME_NAMES.get(o.state, "retry") for o in outcomes))
 
     async def _send_all(self, claimed: Sequence[outbox.Claimed]) -> list[outbox.Outcome]:
         if not self._started:

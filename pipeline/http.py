@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 from typing import Any
 
 from aiohttp import web
@@ -12,6 +13,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.base import Connector, Ingest
+from pipeline.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from pipeline.metrics import Metrics
 from pipeline.queues import Topology
 
 logger = logging.getLogger(__name__)
@@ -81,11 +84,25 @@ def build_app(
     connectors: Mapping[str, Connector[Any]],
     ingest: Ingest,
     health: Health,
+    metrics: Metrics,
     max_body_bytes: int,
 ) -> web.Application:
-    app = web.Application(client_max_size=max_body_bytes, middlewares=[json_errors])
-    app.router.add_get("/healthz", health.healthz)
-    app.router.add_get("/readyz", health.readyz)
+    app = build_admin_app(health, metrics, max_body_bytes=max_body_bytes)
     for connector in connectors.values():
         app.add_routes(connector.routes(ingest))
     return app
+
+
+def build_admin_app(health: Health, metrics: Metrics, *, max_body_bytes: int = 1024**2) -> web.Application:
+    """The probes and the metrics: all a process without webhooks serves (``http.admin_port``)."""
+    app = web.Application(client_max_size=max_body_bytes, middlewares=[json_errors])
+    app.router.add_get("/healthz", health.healthz)
+    app.router.add_get("/readyz", health.readyz)
+    app.router.add_get("/metrics", partial(_metrics, metrics))
+    return app
+
+
+async def _metrics(metrics: Metrics, _request: web.Request) -> web.Response:
+    """Prometheus text format; the backlog is counted in the database, off the event loop."""
+    body = await asyncio.to_thread(metrics.exposition)
+    return web.Response(body=body, headers={"Content-Type": METRICS_CONTENT_TYPE})

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine
 
 from connectors.base import MessageStatus, ReceiptStatus, StoredMessage
+from pipeline.metrics import Metrics
 from pipeline.queues import Publisher
 from pipeline.records import RawMessage, Stored, work_items
 from storage.blobs import BlobStore
@@ -36,10 +37,11 @@ _Waiting = tuple[Sequence[RawMessage], "asyncio.Future[list[Stored]]"]
 class Ingestor:
     """The :class:`connectors.base.Ingest` the framework hands to connectors."""
 
-    def __init__(self, engine: Engine, publisher: Publisher, blobs: BlobStore) -> None:
+    def __init__(self, engine: Engine, publisher: Publisher, blobs: BlobStore, metrics: Metrics | None = None) -> None:
         self.engine = engine
         self.publisher = publisher
         self.blobs = blobs
+        self.metrics = metrics
         # One writer thread: it owns the publisher's connection and serialises group commits.
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest")
         self._readers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ingest-read")
@@ -90,6 +92,9 @@ class Ingestor:
         fresh = work_items(
             "normalize", "raw_message", ((s.id, m.channel) for s, m in zip(stored, messages, strict=True) if s.created)
         )
+        if self.metrics is not None:
+            created = sum(s.created for s in stored)
+            self.metrics.count("ingest", {"stored": created, "duplicate": len(stored) - created})
         if fresh:
             self.publisher.publish(fresh)
             for item, channel in fresh:

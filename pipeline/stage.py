@@ -70,10 +70,11 @@ class RawStage(ABC, Generic[Prepared]):
     def process(self, connection: Connection, prepared: Prepared) -> StageResult:
         """Write the stage's results inside ``connection``'s transaction; skip messages done meanwhile."""
 
-    def handle(self, items: Sequence[WorkItem]) -> None:
+    def handle(self, items: Sequence[WorkItem]) -> dict[str, int]:
+        """Do the batch; returns how many messages ended how (for the metrics)."""
         ids = sorted({i for item in items if item.record == "raw_message" for i in item.ids})
         if not ids:
-            return
+            return {}
         try:
             result = self._run(ids)
         except TRANSIENT_DB_ERRORS:
@@ -86,6 +87,7 @@ class RawStage(ABC, Generic[Prepared]):
             logger.info(self.done_event, extra=result.done)
         for notice in result.dead:
             self.publisher.publish_dead(notice, self.step)
+        return {self.done_event: len(result.done.get("raw_message_ids", [])), "dead": len(result.dead)}
 
     def close(self) -> None:
         """The publisher is closed by the consumer that owns the thread."""

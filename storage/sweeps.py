@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, and_, or_, select, update
+from sqlalchemy import Connection, and_, func, or_, select, update
 
 from storage.db import utcnow
 from storage.models import (
@@ -90,3 +90,28 @@ def take_stale(connection: Connection, cutoffs: Cutoffs, limit: int) -> list[Sta
     return [Stale("raw_message", r.id, r.channel, r.state) for r in raw_rows] + [
         Stale("outbox", r.id, r.channel, r.state) for r in outbox_rows
     ]
+
+
+def count_unfinished(connection: Connection) -> dict[tuple[str, str], int]:
+    """Rows still to be worked on, per record and state (every state listed, zero included).
+    The sweeper's partial indexes hold exactly these rows, so counting them stays cheap."""
+    counts = {("raw_message", s): 0 for s in (RAW_RECEIVED, RAW_NORMALIZED)}
+    counts |= {("outbox", s): 0 for s in (OUTBOX_PENDING, OUTBOX_SENDING)}
+    queries = (
+        (
+            "raw_message",
+            select(RAW.c.state, func.count())
+            .where(RAW.c.state.in_([RAW_RECEIVED, RAW_NORMALIZED]))
+            .group_by(RAW.c.state),
+        ),
+        (
+            "outbox",
+            select(OUTBOX.c.state, func.count())
+            .where(OUTBOX.c.state.in_([OUTBOX_PENDING, OUTBOX_SENDING]))
+            .group_by(OUTBOX.c.state),
+        ),
+    )
+    for record, query in queries:
+        for state, number in connection.execute(query):
+            counts[(record, state)] = number
+    return counts
