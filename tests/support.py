@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import email
 import os
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import Engine, text
 
 from config.settings import Settings, load_settings
@@ -143,3 +146,40 @@ async def eventually(
             return value
         await asyncio.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s (last value: {value!r})")
+
+
+class Mailbox:
+    """An aiosmtpd handler whose answers a test can script: refuse the recipient (550), or answer
+    DATA with ``data_answers`` in turn and then ``data_answer_after`` (250 accepts the mail)."""
+
+    def __init__(self) -> None:
+        self.received: list[Message] = []
+        self.data_answers: list[str] = []
+        self.data_answer_after = "250 OK"
+        self.refuse_recipients = False
+        self.attempts = 0
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if self.refuse_recipients:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.attempts += 1
+        answer = self.data_answers.pop(0) if self.data_answers else self.data_answer_after
+        if answer.startswith("250"):
+            self.received.append(email.message_from_bytes(envelope.content))
+        return answer
+
+
+@contextmanager
+def smtp_server(handler: Mailbox) -> Iterator[int]:
+    """A real SMTP server (aiosmtpd) on a free loopback port; yields the port."""
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import email
 from collections.abc import Iterator
-from email.message import Message
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 
-from tests.support import Running, eventually, free_port, make_settings, running_pipeline
+from tests.support import Mailbox, Running, eventually, make_settings, running_pipeline, smtp_server
 from workers import cli
 
 REPORT = {
@@ -23,39 +20,11 @@ REPORT = {
 }
 
 
-class Mailbox:
-    """An aiosmtpd handler whose answers a test can script."""
-
-    def __init__(self) -> None:
-        self.received: list[Message] = []
-        self.data_answers: list[str] = []
-        self.refuse_recipients = False
-        self.attempts = 0
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
-        if self.refuse_recipients:
-            return "550 5.1.1 mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.attempts += 1
-        if self.data_answers:
-            return self.data_answers.pop(0)
-        self.received.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
-
-
 @pytest.fixture
 def mailbox() -> Iterator[tuple[Mailbox, int]]:
     handler = Mailbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with smtp_server(handler) as port:
         yield handler, port
-    finally:
-        controller.stop()
 
 
 def smtp_settings(tmp_path: Path, port: int) -> Any:
