@@ -8,6 +8,7 @@ the HTTP server runs on the asyncio loop.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import threading
@@ -188,6 +189,7 @@ class Pipeline:
                     await connector.start()
                 blobs = BlobStore(self.parts.settings.blob_dir)
                 ingest = Ingestor(self.parts.engine, self.parts.publisher(), blobs, self.metrics)
+                _freeze_startup_heap()
                 runner = await self._start_http(ingest, inbound)
                 polls = [
                     asyncio.create_task(run_poll_loop(c, ingest, stop), name=f"poll-{c.name}")
@@ -195,6 +197,7 @@ class Pipeline:
                     if isinstance(c, PollingConnector)
                 ]
             else:
+                _freeze_startup_heap()
                 runner = await self._start_admin()
             logger.info("satupintu started", extra={"components": sorted(self.components)})
             await stop.wait()
@@ -236,6 +239,14 @@ class Pipeline:
         for close in self.closers:
             close()
         self.parts.engine.dispose()
+
+
+def _freeze_startup_heap() -> None:
+    """Keep what start-up built (modules, config, the classifier, the phone metadata) out of the
+    garbage collector's full passes: traversing it stalled every thread for 50-80 ms a few times
+    a minute under load (bench/README.md). It lives as long as the process anyway."""
+    gc.collect()
+    gc.freeze()
 
 
 async def _listen(app: web.Application, host: str, port: int) -> web.AppRunner:
