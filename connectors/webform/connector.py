@@ -136,30 +136,29 @@ class _Handlers:
             submission = validate(posted.form)
         except InvalidSubmission as exc:
             return web.json_response({"error": "invalid report", "fields": exc.fields}, status=422)
-        refs = [upload.ref for upload in posted.uploads]
-        digest = fingerprint(submission, refs)
         key = submission.client_reference or request.headers.get("Idempotency-Key")
         external_id = (key or uuid.uuid4().hex)[:512]
         if key and posted.uploads:
             # Answer a retry or a reused key before writing any file: a refused request stores nothing.
-            earlier = await self._earlier(external_id)
+            earlier = await self.ingest.stored(CHANNEL, external_id)
             if earlier is not None:
-                return await self._answer(Stored(earlier.id, created=False), earlier, digest)
+                return await self._answer(Stored(earlier.id, created=False), earlier, submission, posted)
         await self._store_files(posted.uploads)
         [stored] = await self.ingest.accept([_raw_message(external_id, posted, request.content_type)])
-        earlier = None if stored.created else await self._earlier(external_id)
-        return await self._answer(stored, earlier, digest)
+        earlier = None if stored.created else await self.ingest.stored(CHANNEL, external_id)
+        return await self._answer(stored, earlier, submission, posted)
 
-    async def _earlier(self, external_id: str) -> StoredMessage | None:
-        return await self.ingest.stored(CHANNEL, external_id)
-
-    async def _answer(self, stored: Stored, earlier: StoredMessage | None, digest: str) -> web.Response:
+    async def _answer(
+        self, stored: Stored, earlier: StoredMessage | None, submission: Submission, posted: _Posted
+    ) -> web.Response:
         """202 for a new report or a retry of the same one; 409 when the key came with another report.
 
         The database's unique key decided which submission was first, so concurrent ones agree.
         """
-        if earlier is not None and _fingerprint_of(earlier) != digest:
-            raise _error(web.HTTPConflict, REUSED_KEY)
+        if earlier is not None:
+            digest = fingerprint(submission, [upload.ref for upload in posted.uploads])
+            if _fingerprint_of(earlier) != digest:
+                raise _error(web.HTTPConflict, REUSED_KEY)
         report_id = await self._sign(stored.id)
         return web.json_response(
             {"id": report_id, "status_url": f"{REPORTS_PATH}/{report_id}", "duplicate": not stored.created},
