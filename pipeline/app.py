@@ -189,7 +189,8 @@ class Pipeline:
                     await connector.start()
                 blobs = BlobStore(self.parts.settings.blob_dir)
                 ingest = Ingestor(self.parts.engine, self.parts.publisher(), blobs, self.metrics)
-                _freeze_startup_heap()
+            _freeze_startup_heap()  # before the first request, so that it pauses nobody
+            if ingest is not None:
                 runner = await self._start_http(ingest, inbound)
                 polls = [
                     asyncio.create_task(run_poll_loop(c, ingest, stop), name=f"poll-{c.name}")
@@ -197,7 +198,6 @@ class Pipeline:
                     if isinstance(c, PollingConnector)
                 ]
             else:
-                _freeze_startup_heap()
                 runner = await self._start_admin()
             logger.info("satupintu started", extra={"components": sorted(self.components)})
             await stop.wait()
@@ -228,7 +228,7 @@ class Pipeline:
     async def _start_admin(self) -> web.AppRunner | None:
         """Probes and metrics for a process without the http component, if a port is set for them."""
         http = self.parts.settings.http
-        if "http" in self.components or http.admin_port is None:
+        if http.admin_port is None:
             return None
         return await _listen(build_admin_app(self.health, self.metrics), http.host, http.admin_port)
 
