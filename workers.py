@@ -22,7 +22,7 @@ from config.routing import RoutingConfigError
 from config.settings import ConfigError, Settings, effective_config, load_settings
 from connectors.base import ConnectorConfigError
 from pipeline.startup import bind_problem, check_port, database_problem, require_schema
-from pipeline.views import CONFIDENTIAL, case_lines, local_time, masked_case, to_json
+from cli.views import CONFIDENTIAL, case_lines, local_time, masked_case, to_json
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -399,7 +399,7 @@ def dlq_replay(ctx: click.Context, refs: tuple[str, ...]) -> None:
 
 def _publish_replay(publisher: Any, record: str, number: int, channel: str, state: str) -> str:
     """Publish the work item of a replayed message; returns the step it went to."""
-    from pipeline.records import WorkItem
+    from envelopes import WorkItem
 
     step = "deliver" if record == "outbox" else ("triage" if state == "normalized" else "normalize")
     publisher.publish([(WorkItem(step=step, record=record, ids=(number,)), channel)])

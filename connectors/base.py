@@ -27,7 +27,7 @@ from typing import Any, ClassVar, Generic, Literal, Protocol, Self, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from pipeline.records import (
+from envelopes import (
     KINDS,
     BlobRef,
     NormalizedMessage,

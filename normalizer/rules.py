@@ -8,7 +8,7 @@ import unicodedata
 import phonenumbers
 from inscriptis import get_text
 
-from pipeline.records import NormalizedMessage, Reporter
+from envelopes import NormalizedMessage, Reporter
 
 DEFAULT_REGION = "ID"
 MAX_TEXT_CHARS = 100_000

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine
 from connectors.base import AnomalousPayload, Connector, UnsupportedEvent
 from normalizer.rules import apply_common_rules
 from pipeline.queues import Publisher
-from pipeline.records import NormalizedMessage, work_items
+from envelopes import NormalizedMessage, work_items
 from pipeline.stage import RawStage, StageResult, dead_notice
 from storage.models import RAW_IGNORED, RAW_NORMALIZED, RAW_RECEIVED
 from storage.raw import StoredRaw, advance, load_raw, mark_dead, still_in

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from pipeline.metrics import Metrics
 from pipeline.queues import Publisher, Topology
-from pipeline.records import WorkItem
+from envelopes import WorkItem
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 
 from connectors.base import Connector, PermanentSendError, SendResult, TransientSendError
 from pipeline.queues import Publisher
-from pipeline.records import OutboundMessage, WorkItem
+from envelopes import OutboundMessage, WorkItem
 from storage import outbox
 from storage.cases import record_events
 from storage.db import transaction

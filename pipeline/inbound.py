@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 
 from connectors.base import ConnectorAuthFailed, ConnectorNotReady, ImportingConnector, Ingest, PollingConnector
 from pipeline.queues import Publisher
-from pipeline.records import RawMessage, work_items
+from envelopes import RawMessage, work_items
 from storage.db import transaction
 from storage.raw import insert_raw_messages
 from storage.sweeps import leave_to_sweeper

@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from connectors.base import MessageStatus, ReceiptStatus, StoredMessage
 from pipeline.metrics import Metrics
 from pipeline.queues import Publisher
-from pipeline.records import RawMessage, Stored, work_items
+from envelopes import RawMessage, Stored, work_items
 from storage.blobs import BlobStore
 from storage.cases import report_progress
 from storage.db import reading, transaction

@@ -17,7 +17,7 @@ from kombu.connection import Connection
 from kombu.entity import Exchange, Queue
 from kombu.messaging import Producer
 
-from pipeline.records import WorkItem
+from envelopes import WorkItem
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
 from pipeline.queues import Publisher
-from pipeline.records import Addressed, WorkItem
+from envelopes import Addressed, WorkItem
 from storage.db import reading, transaction
 from storage.raw import record_failure
 

@@ -19,7 +19,7 @@ from kombu.entity import Queue
 from sqlalchemy import Engine
 
 from pipeline.queues import Publisher
-from pipeline.records import Addressed, work_items
+from envelopes import Addressed, work_items
 from pipeline.stage import TRANSIENT_DB_ERRORS
 from storage.db import transaction, utcnow
 from storage.models import RAW_RECEIVED

@@ -19,11 +19,24 @@ RAW_NORMALIZED = "normalized"
 RAW_TRIAGED = "triaged"
 RAW_IGNORED = "ignored"
 RAW_DEAD = "dead"
+RAW_STATUS = "status"
+"""A delivery status from the channel (sent, delivered, read, failed), applied to the outbox."""
 
 OUTBOX_PENDING = "pending"
 OUTBOX_SENDING = "sending"
 OUTBOX_SENT = "sent"
 OUTBOX_DEAD = "dead"
+
+# What the channel later said of a sent message (``outbox.delivery_state``); only moves forward.
+DELIVERY_SENT = "sent"
+DELIVERY_DELIVERED = "delivered"
+DELIVERY_READ = "read"
+DELIVERY_FAILED = "failed"
+
+MEDIA_PENDING = "pending"
+MEDIA_FETCHING = "fetching"
+MEDIA_FETCHED = "fetched"
+MEDIA_FAILED = "failed"
 
 # The sweeper's indexes cover only unfinished rows: they stay small as the tables grow, and the
 # planner never prefers them to the primary key for a single-row update.
@@ -119,8 +132,14 @@ class Case(SQLModel, table=True):
     anonymous: bool = False
     complete: bool = True
     reporter_id: int | None = Field(default=None, foreign_key="reporter.id", index=True)
+    reporter_name: str | None = Field(default=None, max_length=255)
+    """The name the case's own first message gave (None when it gave none): a phone shared by
+    two people does not put one person's name on the other's case."""
     channel: str = Field(max_length=64)
     conversation_key: str = Field(max_length=512)
+    receipt_via: str | None = Field(default=None, max_length=64)
+    """The channel the receipt went by; None when no channel can reach the reporter and the
+    tracking number must be given in person or by phone."""
     subject: str = Field(default="", sa_column=Column(Text, nullable=False))
     routing_rules: str = Field(default="", sa_column=Column(Text, nullable=False))
     """Which rules decided kind and unit, so officers see why it was routed there."""
@@ -171,6 +190,7 @@ class Outbox(SQLModel, table=True):
             postgresql_where=text("state IN ('pending', 'sending')"),
             sqlite_where=text("state IN ('pending', 'sending')"),
         ),
+        Index("ix_outbox_channel_provider_message_id", "channel", "provider_message_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -190,6 +210,82 @@ class Outbox(SQLModel, table=True):
     error: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime
     sent_at: datetime | None = None
+    lease_token: str | None = Field(default=None, max_length=64)
+    """Set by the worker that claimed the row for sending; only that worker writes its outcome."""
+    lease_expires_at: datetime | None = None
+    """Until when the claim holds: longer than a send can take; the sweeper leaves a live lease alone."""
+    delivery_state: str | None = Field(default=None, max_length=16)
+    """What the channel said after accepting it: sent, delivered, read or failed."""
+    delivery_state_at: datetime | None = None
+    delivery_error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class DeliveryStatusRow(SQLModel, table=True):
+    """Every status a channel reported for a message we sent, kept even when it arrives before
+    our own record of the provider's id (a webhook can be faster than our commit)."""
+
+    __tablename__ = "delivery_status"
+    __table_args__ = (
+        UniqueConstraint(
+            "channel", "provider_message_id", "status", name="uq_delivery_status_channel_provider_status"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=64)
+    provider_message_id: str = Field(max_length=512)
+    status: str = Field(max_length=16)
+    at: datetime
+    error_code: str | None = Field(default=None, max_length=64)
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    raw_message_id: int | None = Field(default=None, foreign_key="raw_message.id")
+
+
+class MediaRow(SQLModel, table=True):
+    """A media item a channel sent by reference (an id, not bytes), fetched after storage."""
+
+    __tablename__ = "media"
+    __table_args__ = (
+        UniqueConstraint("raw_message_id", "position", name="uq_media_raw_message_position"),
+        Index(
+            "ix_media_unfinished_next_attempt_at",
+            "next_attempt_at",
+            postgresql_where=text("state IN ('pending', 'fetching')"),
+            sqlite_where=text("state IN ('pending', 'fetching')"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    raw_message_id: int = Field(foreign_key="raw_message.id", index=True)
+    position: int
+    channel: str = Field(max_length=64)
+    media_id: str = Field(max_length=1024)
+    kind: str = Field(default="file", max_length=32)
+    filename: str | None = Field(default=None, max_length=255)
+    content_type: str | None = Field(default=None, max_length=255)
+    size: int | None = None
+    sha256: str | None = Field(default=None, max_length=64)
+    state: str = Field(default=MEDIA_PENDING, max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime
+    lease_token: str | None = Field(default=None, max_length=64)
+    lease_expires_at: datetime | None = None
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime
+    fetched_at: datetime | None = None
+
+
+class Lease(SQLModel, table=True):
+    """Who runs a singleton loop (a pull connector's account) right now, and until when."""
+
+    __tablename__ = "lease"
+
+    name: str = Field(primary_key=True, max_length=255)
+    holder: str = Field(max_length=255)
+    """host:pid of the process, for operators ("held by ...")."""
+    token: str = Field(max_length=64)
+    acquired_at: datetime
+    expires_at: datetime
 
 
 class CaseEvent(SQLModel, table=True):

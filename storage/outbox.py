@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, update
 
-from pipeline.records import OutboundMessage, Recipient
+from envelopes import OutboundMessage, Recipient
 from storage.db import utcnow
 from storage.models import OUTBOX_DEAD, OUTBOX_PENDING, OUTBOX_SENDING, OUTBOX_SENT
 from storage.tables import OUTBOX

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, select, update
 
-from pipeline.records import BlobRef, RawMessage, Stored
+from envelopes import BlobRef, RawMessage, Stored
 from storage.db import utcnow
 from storage.models import RAW_DEAD, RAW_NORMALIZED, RAW_RECEIVED
 from storage.sql import insert_ignore, keyed_in

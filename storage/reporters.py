@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, select
 
-from pipeline.records import Reporter
+from envelopes import Reporter
 from storage.db import utcnow
 from storage.sql import insert_ignore, keyed_in
 from storage.tables import IDENTITY, REPORTER

@@ -12,6 +12,9 @@ from storage.models import (
     CaseEvent,
     CaseMessage,
     ConnectorState,
+    DeliveryStatusRow,
+    Lease,
+    MediaRow,
     Outbox,
     RawMessageRow,
     ReporterIdentity,
@@ -36,3 +39,6 @@ OUTBOX = _table(Outbox)
 COUNTER = _table(TrackingCounter)
 STATE = _table(ConnectorState)
 UNITS = _table(Unit)
+DELIVERY_STATUS = _table(DeliveryStatusRow)
+MEDIA = _table(MediaRow)
+LEASES = _table(Lease)

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine
 
 from config.routing import RoutingConfig
 from pipeline.queues import Publisher
-from pipeline.records import NormalizedMessage, Recipient, work_items
+from envelopes import NormalizedMessage, Recipient, work_items
 from pipeline.stage import RawStage, StageResult
 from storage import cases as store
 from storage.db import utcnow

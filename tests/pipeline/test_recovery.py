@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 
 from connectors.webform.parser import EVENT_HEADER
-from pipeline.records import RawMessage
+from envelopes import RawMessage
 from storage.db import create_db_engine, transaction
 from storage.migrate import upgrade
 from storage.raw import insert_raw_messages

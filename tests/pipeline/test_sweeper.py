@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, update
 
 from pipeline.queues import Publisher, Topology
-from pipeline.records import work_items
+from envelopes import work_items
 from pipeline.sweeper import BACKLOG_PATIENCE, Sweeper
 from storage.db import create_db_engine, transaction, utcnow
 from storage.migrate import upgrade

@@ -1,5 +1,8 @@
 """The records that pass between stages, versioned by their ``schema`` field.
 
+This package depends on nothing else of the project: storage, connectors, the normalizer, triage
+and the runtime in ``pipeline/`` all speak it.
+
 A connector turns what its channel sends into a :class:`RawMessage` (stored untouched), its
 parser turns that into a :class:`NormalizedMessage`, and triage writes :class:`OutboundMessage`
 rows to the outbox. What travels on a queue is only a :class:`WorkItem`: which record, which step.
@@ -39,6 +42,22 @@ class BlobRef(_Record):
     content_type: str = Field(max_length=255)
     size: int = Field(ge=0)
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class MediaRef(_Record):
+    """A media item the channel sent by reference (Meta and Telegram send ids, not bytes).
+
+    The parser names it; the framework fetches it after storage through the connector's
+    ``fetch_media``, keeps the bytes in the blob store and links them to the message, or records
+    on the message why it could not be fetched.
+    """
+
+    media_id: str = Field(min_length=1, max_length=1024)
+    kind: str = Field(default="file", max_length=32)
+    """image, audio, voice, video, document, sticker, file: what the officer is told it was."""
+    filename: str | None = Field(default=None, max_length=255)
+    content_type: str | None = Field(default=None, max_length=255)
+    size: int | None = Field(default=None, ge=0)
 
 
 class RawMessage(_Record):
@@ -85,6 +104,8 @@ class NormalizedMessage(_Record):
     html: str | None = None
     """Parsers may hand over HTML; the normalizer turns it into ``text`` and drops it."""
     attachments: tuple[BlobRef, ...] = ()
+    media: tuple[MediaRef, ...] = ()
+    """Items still to be fetched from the channel after storage (see :class:`MediaRef`)."""
     received_at: UtcDatetime
     language: str = "id"
     declared_kind: Kind | None = None
@@ -92,6 +113,28 @@ class NormalizedMessage(_Record):
     anonymous: bool = False
     """The reporter asked not to be named to the work unit."""
     extra: dict[str, Any] = Field(default_factory=dict)
+
+
+DeliveryState = Literal["sent", "delivered", "read", "failed"]
+
+
+class DeliveryStatus(_Record):
+    """What a channel reports about a message we sent: it updates that outbox row, found by the
+    provider's message id, and never opens a case."""
+
+    schema_: Literal["satupintu.status/1"] = Field(default="satupintu.status/1", alias="schema")
+    channel: str
+    raw_message_id: int
+    provider_message_id: str = Field(min_length=1, max_length=512)
+    status: DeliveryState
+    at: UtcDatetime
+    error_code: str | None = Field(default=None, max_length=64)
+    error: str | None = None
+
+
+Parsed = NormalizedMessage | DeliveryStatus | None
+"""What a parser makes of one stored raw message: a message, a delivery status, or nothing (an
+event type the connector ignores on purpose)."""
 
 
 class Recipient(_Record):
