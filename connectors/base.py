@@ -1,16 +1,22 @@
 """The connector contract: the one module a connector imports from the project.
 
 A connector is one folder, ``connectors/<name>/``, whose ``__init__.py`` exports ``CONNECTOR``, a
-:class:`Connector` subclass. It declares its :class:`ConnectorSpec` and config model, and gives:
+:class:`Connector` subclass. It declares its :class:`ConnectorSpec` and config model, has a pure
+parser, ``parse()`` (stored raw message -> normalized message or delivery status, no I/O), and
+takes on the roles it needs, each a mixin with its own methods:
 
-* an inbound side, one of: webhook ``routes()`` mounted on the shared HTTP server, a pull loop
-  (:class:`PollingConnector` with a cursor the framework keeps), or an importer
-  (:class:`ImportingConnector`);
-* a pure parser, ``parse()``: stored raw message -> normalized message, no I/O;
-* an outbound side, ``send()``: deliver a reply and return the provider's message id.
+* :class:`WebhookInbound` (``"webhook"``): webhook endpoints declared as data
+  (:class:`WebhookEndpoint`); the framework reads, verifies, splits, stores and answers;
+* :class:`PullInbound` (``"pull"``): ``fetch()`` a page after a cursor; the framework runs one loop
+  per source under a lease, and keeps the cursor;
+* :class:`ImportInbound` (``"import"``): ``read_import()`` yields rows of a file; the framework
+  stores them and reports each row;
+* :class:`Outbound` (``"send"``): ``send()`` a reply and return the provider's message id;
+* :class:`MediaSource` (``"media"``): ``fetch_media()`` the bytes of an item the channel sent by
+  reference, after storage.
 
-The framework gives the connector an :class:`Ingest` to store what arrives; storing comes before
-acknowledging to the channel, so nothing acknowledged is ever lost.
+An inbound-only connector (a phone log) simply has no :class:`Outbound` role: there is no
+``send`` to fake. The registry checks the declared roles against the mixins the class has.
 """
 
 from __future__ import annotations
@@ -18,8 +24,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar, Generic, Literal, Protocol, Self, TypeVar
@@ -30,8 +36,11 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from envelopes import (
     KINDS,
     BlobRef,
+    DeliveryStatus,
+    MediaRef,
     NormalizedMessage,
     OutboundMessage,
+    Parsed,
     RawMessage,
     Recipient,
     Reporter,
@@ -40,6 +49,7 @@ from envelopes import (
 
 __all__ = [
     "KINDS",
+    "ROLE_MIXINS",
     "AnomalousPayload",
     "BlobRef",
     "Connector",
@@ -49,25 +59,44 @@ __all__ = [
     "ConnectorError",
     "ConnectorNotReady",
     "ConnectorSpec",
+    "DeliveryStatus",
     "FetchResult",
-    "ImportingConnector",
+    "FetchedMedia",
+    "HmacSignature",
+    "ImportInbound",
+    "ImportRow",
     "Ingest",
     "Mailer",
+    "MalformedWebhook",
+    "MediaRef",
+    "MediaSource",
+    "MediaUnavailable",
     "MessageStatus",
     "NormalizedMessage",
+    "Outbound",
     "OutboundMessage",
+    "Parsed",
     "PermanentSendError",
-    "PollingConnector",
+    "PullInbound",
     "RawMessage",
     "ReceiptStatus",
     "Recipient",
+    "RejectedRow",
     "Reporter",
+    "Role",
+    "SecretHeader",
     "SendResult",
     "SignatureInvalid",
     "Stored",
     "StoredMessage",
     "TransientSendError",
     "UnsupportedEvent",
+    "Unverified",
+    "Verification",
+    "VerifyToken",
+    "WebhookEndpoint",
+    "WebhookInbound",
+    "WebhookRequest",
     "verify_hmac_sha256",
 ]
 
@@ -88,11 +117,20 @@ class ConnectorNotReady(ConnectorError):
 
 
 class ConnectorAuthFailed(ConnectorError):
-    """The channel refused our credentials: stop this connector and tell the operator."""
+    """The channel refused our credentials: the loop backs off long and its health turns red."""
 
 
 class SignatureInvalid(ConnectorError):
     """A webhook request is forged or unsigned: answered 401/403, nothing is stored."""
+
+    def __init__(self, reason: str, *, missing: bool = False) -> None:
+        super().__init__(reason)
+        self.missing = missing
+        """True when no signature came at all (401); False when one came and is wrong (403)."""
+
+
+class MalformedWebhook(ConnectorError):
+    """A verified webhook body does not have the channel's documented shape: 400 with the reason."""
 
 
 class UnsupportedEvent(ConnectorError):
@@ -106,12 +144,31 @@ class AnomalousPayload(ConnectorError):
 class TransientSendError(ConnectorError):
     """Sending failed but may work later (timeout, 5xx, rate limit): retried with backoff."""
 
+    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+        """Seconds the provider asked us to wait (HTTP Retry-After, Telegram's retry_after)."""
+
 
 class PermanentSendError(ConnectorError):
     """Sending can never work as it is (blocked, invalid recipient): parked as dead."""
 
+    def __init__(self, reason: str, *, code: str | None = None, channel_down: bool = False) -> None:
+        super().__init__(reason)
+        self.code = code
+        """The provider's error code (Meta's 131047, Telegram's 403), shown on the case."""
+        self.channel_down = channel_down
+        """True when no message on this channel can go (an expired token): health turns red."""
+
+
+class MediaUnavailable(ConnectorError):
+    """A media item can never be fetched (expired, deleted): recorded on the message, not retried."""
+
 
 # --- data --------------------------------------------------------------------------------------
+
+Role = Literal["webhook", "pull", "import", "send", "media"]
+INBOUND_ROLES: frozenset[str] = frozenset({"webhook", "pull", "import"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,14 +178,25 @@ class ConnectorSpec:
     name: str
     """The folder name: config section, routing key, ``channel`` column, logger, metric label."""
     display_name: str
-    inbound: Literal["webhook", "poll", "import"]
+    roles: frozenset[Role]
+    """What the connector does; each role is a mixin the class must have (``ROLE_MIXINS``)."""
     event_types: frozenset[str]
-    """Event types the parser turns into messages."""
+    """Event types the parser turns into messages or delivery statuses."""
     ignored_event_types: frozenset[str] = frozenset()
-    """Event types the parser deliberately ignores (delivery statuses, echoes)."""
+    """Event types the parser deliberately ignores (echoes, typing indicators)."""
     capabilities: frozenset[str] = frozenset()
-    """e.g. ``reply``, ``attachments``, ``email_receipt``."""
+    """Free-form facts for docs and officers, e.g. ``attachments``, ``status_resource``."""
     docs_url: str = ""
+
+    @property
+    def inbound(self) -> str:
+        """How messages arrive (``webhook``, ``pull``, ``import``), or ``none`` for outbound only."""
+        found = sorted(self.roles & INBOUND_ROLES)
+        return "+".join(found) if found else "none"
+
+    @property
+    def can_send(self) -> bool:
+        return "send" in self.roles
 
 
 class ConnectorConfig(BaseModel):
@@ -187,6 +255,114 @@ class FetchResult:
     next_cursor: str | None
     more: bool = False
     """True when the source has more right away (no need to wait for the poll interval)."""
+    behind: int | None = None
+    """How many messages the source still holds after this page, if it can tell (health)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedMedia:
+    """The bytes of a media item, with what the channel said they are."""
+
+    data: bytes
+    content_type: str
+    filename: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRow:
+    """A record of an imported file that became a raw message; ``line`` is its physical line
+    (the header counted), ``sheet`` the sheet of a workbook."""
+
+    line: int
+    message: RawMessage
+    sheet: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedRow:
+    """A record of an imported file that cannot be taken, with where and why."""
+
+    line: int
+    reason: str
+    column: str | None = None
+    sheet: str | None = None
+
+
+# --- webhooks, declared as data ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HmacSignature:
+    """An HMAC of the raw body (Meta's ``X-Hub-Signature-256``, the SMS gateway's ``X-Signature``).
+
+    ``timestamp_header``: the signed message is the body followed by that header's value (the
+    Android SMS gateway signs ``body + X-Timestamp``).
+    """
+
+    header: str
+    secret: bytes
+    prefix: str = "sha256="
+    digest: str = "sha256"
+    encoding: Literal["hex", "base64"] = "hex"
+    timestamp_header: str | None = None
+    max_skew_seconds: int | None = None
+    """With ``timestamp_header``: refuse a timestamp further than this from now (replays)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SecretHeader:
+    """A shared secret sent as a header (Telegram's ``X-Telegram-Bot-Api-Secret-Token``)."""
+
+    header: str
+    secret: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Unverified:
+    """No sender to verify: the public web form. ``reason`` says why, for docs and reviews."""
+
+    reason: str
+
+
+Verification = HmacSignature | SecretHeader | Unverified
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyToken:
+    """Meta's subscription handshake: ``GET ?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…``
+    is answered with the challenge when the token matches, 403 otherwise."""
+
+    token: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookRequest:
+    """A request whose signature was verified, as a connector's ``split`` sees it."""
+
+    body: bytes
+    headers: Mapping[str, str]
+    query: Mapping[str, str]
+    received_at: datetime
+    content_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEndpoint:
+    """One webhook path the shared HTTP server mounts for a connector.
+
+    ``split`` turns a verified body into the raw messages it carries (every entry, change and
+    message of a batch); it raises :class:`MalformedWebhook` for a body that is not the channel's
+    shape. The framework answers ``ok_status`` only once every message is durable.
+    """
+
+    path: str
+    verify: Verification
+    split: Callable[[WebhookRequest], Sequence[RawMessage]]
+    handshake: VerifyToken | None = None
+    content_types: frozenset[str] = field(default_factory=lambda: frozenset({"application/json"}))
+    max_body_bytes: int | None = None
+    """Smaller than ``http.max_body_bytes`` where the channel's bodies are small."""
+    ok_status: int = 200
 
 
 class Ingest(Protocol):
@@ -238,7 +414,7 @@ ConfigT = TypeVar("ConfigT", bound=ConnectorConfig)
 
 
 class Connector(ABC, Generic[ConfigT]):
-    """One channel: how messages arrive, how a payload is parsed, how a reply is sent."""
+    """One channel: its config, its parser, and the roles it takes on (the mixins below)."""
 
     spec: ClassVar[ConnectorSpec]
     config_model: ClassVar[type[ConnectorConfig]] = ConnectorConfig
@@ -269,18 +445,61 @@ class Connector(ABC, Generic[ConfigT]):
     async def stop(self) -> None:
         """Close what ``start`` opened."""
 
-    def routes(self, ingest: Ingest) -> Sequence[web.RouteDef]:
-        """Webhook routes to mount on the shared HTTP server (none for pull or import connectors)."""
-        return ()
-
     @abstractmethod
-    def parse(self, raw_id: int, raw: RawMessage) -> NormalizedMessage | None:
+    def parse(self, raw_id: int, raw: RawMessage) -> Parsed:
         """Turn a stored raw message into the unified record; pure, no I/O.
 
-        Return None for an event type in ``spec.ignored_event_types``; raise
+        Return a :class:`NormalizedMessage` for a message, a :class:`DeliveryStatus` for a status
+        of one of our own messages, None for an event type in ``spec.ignored_event_types``; raise
         :class:`UnsupportedEvent` for one not declared at all, :class:`AnomalousPayload` for a
         payload that does not fit the channel's format.
         """
+
+
+class WebhookInbound:
+    """Role ``webhook``: the channel posts to us."""
+
+    def webhooks(self) -> Sequence[WebhookEndpoint]:
+        """Endpoints the framework serves: verification, handshake, splitting, storing, answering."""
+        return ()
+
+    def routes(self, ingest: Ingest) -> Sequence[web.RouteDef]:
+        """Other routes of the channel (a status resource, a public page), mounted as they are."""
+        return ()
+
+
+class PullInbound(ABC):
+    """Role ``pull``: we fetch from the channel (IMAP, Telegram getUpdates).
+
+    The framework runs one loop per source (an account, a mailbox) in exactly one process at a
+    time, under a lease in the database, and writes the cursor compare-and-set with that lease.
+    """
+
+    poll_interval_seconds: ClassVar[float] = 10.0
+
+    def pull_sources(self) -> Sequence[str]:
+        """The independent sources to pull, each with its own lease and cursor."""
+        return ("default",)
+
+    @abstractmethod
+    async def fetch(self, source: str, cursor: str | None) -> FetchResult:
+        """Read the next page after ``cursor``; may wait (long poll, IDLE) and is cancelled at shutdown.
+
+        Raise :class:`ConnectorNotReady` when unreachable, :class:`ConnectorAuthFailed` when refused.
+        """
+
+
+class ImportInbound(ABC):
+    """Role ``import``: records arrive as files an officer imports (phone logs, LAPOR! exports)."""
+
+    @abstractmethod
+    def read_import(self, source: Path) -> Iterator[ImportRow | RejectedRow]:
+        """Yield each record: a raw message whose external id comes from its content (so an
+        overlapping export adds nothing), or why it cannot be taken."""
+
+
+class Outbound(ABC):
+    """Role ``send``: replies go out on this channel."""
 
     @abstractmethod
     async def send(self, message: OutboundMessage) -> SendResult:
@@ -290,28 +509,30 @@ class Connector(ABC, Generic[ConfigT]):
         """
 
 
-class PollingConnector(Connector[ConfigT]):
-    """A channel we pull from (IMAP, Telegram getUpdates); the framework keeps the cursor."""
-
-    poll_interval_seconds: ClassVar[float] = 10.0
+class MediaSource(ABC):
+    """Role ``media``: the channel sends media by reference; bytes are fetched after storage."""
 
     @abstractmethod
-    async def fetch(self, cursor: str | None) -> FetchResult:
-        """Read the next page after ``cursor``; raise :class:`ConnectorNotReady` when unreachable."""
+    async def fetch_media(self, media: MediaRef) -> FetchedMedia:
+        """The bytes of one item. Raise :class:`ConnectorNotReady` to retry, :class:`MediaUnavailable`
+        when it can never be had."""
 
 
-class ImportingConnector(Connector[ConfigT]):
-    """A channel that arrives as files an officer imports (phone logs, walk-in sheets)."""
-
-    @abstractmethod
-    def read_import(self, source: Path) -> Iterator[RawMessage]:
-        """Yield one raw message per record; the external id makes re-importing a file harmless."""
+ROLE_MIXINS: dict[str, type] = {
+    "webhook": WebhookInbound,
+    "pull": PullInbound,
+    "import": ImportInbound,
+    "send": Outbound,
+    "media": MediaSource,
+}
 
 
 def verify_hmac_sha256(secret: bytes, body: bytes, signature: str | None, *, prefix: str = "sha256=") -> None:
     """Check a hex HMAC-SHA256 signature of the raw body in constant time."""
-    if not signature or not signature.startswith(prefix):
-        raise SignatureInvalid("missing or malformed signature")
+    if not signature:
+        raise SignatureInvalid("no signature", missing=True)
+    if not signature.startswith(prefix) or not signature.isascii():
+        raise SignatureInvalid("malformed signature")
     expected = hmac.new(secret, body, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, signature[len(prefix) :].lower()):
         raise SignatureInvalid("signature does not match the body")

@@ -9,7 +9,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from connectors.base import Connector, ConnectorConfigError, ConnectorContext
+from connectors.base import ROLE_MIXINS, Connector, ConnectorConfigError, ConnectorContext
 
 ENTRY_POINT_GROUP = "satupintu.connectors"
 BUILTIN_DIR = Path(__file__).resolve().parent
@@ -44,7 +44,27 @@ def _checked(name: str, candidate: object, origin: str) -> ConnectorClass:
         raise ConnectorConfigError(f"{origin} does not export CONNECTOR, a Connector subclass")
     if candidate.spec.name != name:
         raise ConnectorConfigError(f"{origin}: spec.name {candidate.spec.name!r} must be {name!r}")
+    check_roles(candidate, origin)
     return candidate
+
+
+def check_roles(candidate: ConnectorClass, origin: str) -> None:
+    """The roles a connector declares are exactly the role mixins it has, and not abstract."""
+    declared = set(candidate.spec.roles)
+    unknown = declared - set(ROLE_MIXINS)
+    if unknown:
+        raise ConnectorConfigError(f"{origin}: unknown roles {sorted(unknown)}; known: {sorted(ROLE_MIXINS)}")
+    provided = {role for role, mixin in ROLE_MIXINS.items() if issubclass(candidate, mixin)}
+    if declared - provided:
+        missing = ", ".join(f"{r} ({ROLE_MIXINS[r].__name__})" for r in sorted(declared - provided))
+        raise ConnectorConfigError(f"{origin}: declares roles it does not implement: {missing}")
+    if provided - declared:
+        raise ConnectorConfigError(f"{origin}: implements roles it does not declare: {sorted(provided - declared)}")
+    if not declared:
+        raise ConnectorConfigError(f"{origin}: declares no roles")
+    abstract = sorted(getattr(candidate, "__abstractmethods__", ()))
+    if abstract:
+        raise ConnectorConfigError(f"{origin}: does not implement {', '.join(abstract)}")
 
 
 def load_enabled(

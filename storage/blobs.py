@@ -34,6 +34,7 @@ class BlobStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        _fsync_folder(target.parent)  # the rename itself survives a power cut only once its folder is synced
         return digest
 
     def get(self, sha256: str) -> bytes:
@@ -41,3 +42,11 @@ class BlobStore:
 
     def exists(self, sha256: str) -> bool:
         return self.path(sha256).exists()
+
+
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

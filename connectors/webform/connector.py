@@ -31,12 +31,14 @@ from connectors.base import (
     ConnectorSpec,
     Ingest,
     NormalizedMessage,
+    Outbound,
     OutboundMessage,
     RawMessage,
     ReceiptStatus,
     SendResult,
     Stored,
     StoredMessage,
+    WebhookInbound,
 )
 from connectors.webform import parser
 from connectors.webform.schema import (
@@ -69,11 +71,11 @@ class WebformConfig(ConnectorConfig):
     """Also mail the receipt when the reporter gave an address and SMTP is configured."""
 
 
-class WebformConnector(Connector[WebformConfig]):
+class WebformConnector(Connector[WebformConfig], WebhookInbound, Outbound):
     spec = ConnectorSpec(
         name=CHANNEL,
         display_name="Web form (reporting app)",
-        inbound="webhook",
+        roles=frozenset({"webhook", "send"}),
         event_types=frozenset({EVENT_SUBMITTED}),
         capabilities=frozenset({"attachments", "status_resource", "email_receipt"}),
     )
