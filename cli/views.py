@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 CONFIDENTIAL = "[rahasia]"
+IN_PERSON = "in person / by phone: no channel reaches the reporter, give them the tracking number yourself"
 
 
 def to_json(data: Any, zone: ZoneInfo) -> str:
@@ -54,10 +55,27 @@ def masked_case(case: dict[str, Any]) -> dict[str, Any]:
     return {
         **case,
         "reporter_id": None,
+        "reporter_name": CONFIDENTIAL if case["reporter_name"] else None,
         "reporter": hidden if case["reporter"] else None,
         "conversation_key": CONFIDENTIAL,
         "outbox": [{**row, "recipient": CONFIDENTIAL} for row in case["outbox"]],
     }
+
+
+def masked_dead(entry: dict[str, Any]) -> dict[str, Any]:
+    """A dead message of a confidential case, or of no case yet (its confidentiality unknown):
+    what the channel sent (payload, headers, ids) and the normalized reporter stay hidden; the
+    reason reads as the logs have it, identities masked."""
+    from pipeline.logs import redact
+
+    hidden = {**entry, "error": redact(entry["error"]) if entry["error"] else entry["error"], "hidden": True}
+    for key in ("payload_preview", "headers", "external_id", "recipient"):
+        if key in entry:
+            hidden[key] = CONFIDENTIAL
+    if entry.get("normalized"):
+        identifying = ("reporter", "conversation_key", "extra")
+        hidden["normalized"] = {**entry["normalized"], **dict.fromkeys(identifying, CONFIDENTIAL)}
+    return hidden
 
 
 def case_lines(data: dict[str, Any], zone: ZoneInfo) -> list[str]:
@@ -66,14 +84,14 @@ def case_lines(data: dict[str, Any], zone: ZoneInfo) -> list[str]:
     for key in ("tracking_number", "kind", "unit", "status", "priority", "confidential", "channel", "subject"):
         lines.append(f"{key:<20} {data[key]}")
     lines.append(f"{'reporter':<20} {_reporter_line(data['reporter'])}")
+    lines.append(f"{'receipt_via':<20} {data['receipt_via'] or IN_PERSON}")
     lines.append(f"{'routing_rules':<20} {data['routing_rules']}")
     for key in ("received_at", "first_response_due", "resolution_due"):
         lines.append(f"{key:<20} {local_time(data[key], zone)}")
     for message in data["messages"]:
         lines.append(f"\n--- {message['direction']} {message['channel']} {local_time(message['received_at'], zone)}")
         lines.append(message["text"])
-        for item in (a for a in data["attachments"] if a["message_id"] == message["id"]):
-            lines.append(f"  attachment: {item['filename']} ({item['content_type']}, {item['size']} bytes)")
+        lines += (_attachment_line(a) for a in data["attachments"] if a["message_id"] == message["id"])
     for row in data["outbox"]:
         lines.append(f"\n=== outbox {row['purpose']} {row['state']} {row['provider_message_id'] or ''}")
     for event in data["events"]:
@@ -82,9 +100,20 @@ def case_lines(data: dict[str, Any], zone: ZoneInfo) -> list[str]:
 
 
 def _reporter_line(reporter: dict[str, Any] | None) -> str:
+    """The name is the one the case's own message gave (``storage.cases.case_reporter``)."""
     if reporter is None:
         return "-"
     if reporter["hidden"]:
         return f"{CONFIDENTIAL} (confidential case: --reveal shows it, and is audited)"
     known = [*reporter["email"], *reporter["phone"], *reporter["channel_user"]]
     return "  ".join([reporter["name"] or "(no name)", *known])
+
+
+def _attachment_line(item: dict[str, Any]) -> str:
+    """Media a channel sent by reference is fetched after storage; a failure is shown, not hidden."""
+    name = item["filename"] or item["kind"]
+    if item["state"] == "failed":
+        return f"  attachment: {name} could not be fetched: {item['error'] or 'no reason given'}"
+    if item["state"] not in {"stored", "fetched"}:
+        return f"  attachment: {name} (not fetched yet)"
+    return f"  attachment: {name} ({item['content_type']}, {item['size']} bytes)"

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import os
 import re
+import tomllib
 from collections.abc import Mapping
 from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
+    InitSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
-    TomlConfigSettingsSource,
 )
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -30,7 +32,7 @@ class ConfigError(Exception):
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
 
 class HttpSettings(_Section):
@@ -38,9 +40,21 @@ class HttpSettings(_Section):
     port: int = Field(default=8080, ge=0, le=65535)
     max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     """Largest request body accepted (attachments included); larger gets 413."""
+    max_body_bytes_in_flight: int = Field(default=64 * 1024 * 1024, gt=0)
+    """Request bodies all requests together may hold at once (each counts at least 16 KiB); a
+    request that finds none left within a second gets 503 with Retry-After."""
     admin_port: int | None = Field(default=None, ge=1, le=65535)
-    """Where a process without the http component (``satupintu worker triage``, …) serves
-    /healthz, /readyz and /metrics on ``host``; unset, it serves nothing."""
+    """Where every process serves /healthz, /readyz and /metrics on ``host`` (keep it private);
+    unset, a process without the http component serves nothing."""
+    metrics_token: SecretStr | None = None
+    """Also serve /metrics on the public port, to ``Authorization: Bearer <token>`` only; unset,
+    /metrics is not on the public port."""
+
+    @model_validator(mode="after")
+    def _budget_holds_one_body(self) -> HttpSettings:
+        if self.max_body_bytes_in_flight < self.max_body_bytes:
+            raise ValueError("max_body_bytes_in_flight must be at least max_body_bytes")
+        return self
 
 
 class OfficeSettings(_Section):
@@ -66,6 +80,30 @@ class SlaSettings(_Section):
 
 class TrackingSettings(_Section):
     prefix: str = Field(default="ULT", pattern=r"^[A-Z]{1,6}$")
+    block_size: int = Field(default=50, ge=1, le=10_000)
+    """Sequence numbers a triage worker takes from the counter at a time; the ones it has not
+    used when it stops are never issued (gaps), so that workers never wait on each other."""
+
+
+class ReplyRoute(_Section):
+    """A channel that can carry a receipt to one kind of identity a report gave."""
+
+    channel: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
+    identity: Literal["phone", "email"]
+
+
+class ReplySettings(_Section):
+    """Where a receipt goes when the channel a report came by cannot send (a phone log, an import)."""
+
+    fallback: list[ReplyRoute] = Field(
+        default_factory=lambda: [
+            ReplyRoute(channel="whatsapp", identity="phone"),
+            ReplyRoute(channel="sms", identity="phone"),
+            ReplyRoute(channel="email", identity="email"),
+        ]
+    )
+    """Tried in order; the first whose channel is enabled and can send, and whose identity the
+    report gave, carries the receipt. None applies: the tracking number is given in person."""
 
 
 class PipelineSettings(_Section):
@@ -76,7 +114,27 @@ class PipelineSettings(_Section):
     """Work waiting longer than this in a state is published again."""
     max_attempts: int = Field(default=5, ge=1)
     """Attempts before a message that keeps failing is parked as dead."""
+    send_lease_seconds: float = Field(default=130.0, ge=1)
+    """How long a deliver worker's claim on an outbox row holds: a send may take half of it, the
+    rest is for writing the outcome (through a database outage). A row whose worker died is sent
+    again once it lapses."""
     queue_prefix: str = Field(default="satupintu", pattern=r"^[a-z0-9_.-]+$")
+
+
+class PullSettings(_Section):
+    """Pull loops (IMAP, Telegram getUpdates): one process per source at a time, under a lease."""
+
+    lease_seconds: float = Field(default=30.0, gt=0)
+    """A holder that stops renewing (killed, cut off) is replaced by a standby after this long."""
+    max_backoff_seconds: float = Field(default=300.0, gt=0)
+    """Longest wait before a failing loop tries again; refused credentials wait this long."""
+
+
+class ImportSettings(_Section):
+    """Limits of ``satupintu import``: a larger file is refused before it is read."""
+
+    max_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    max_rows: int = Field(default=100_000, gt=0)
 
 
 class SmtpSettings(_Section):
@@ -90,9 +148,39 @@ class SmtpSettings(_Section):
     starttls: bool = False
 
 
+class PublicSettings(_Section):
+    """The public status page (``/status``, ``/api/v1/status``): lookups per client address."""
+
+    status_lookups_per_minute: float = Field(default=10.0, gt=0)
+    """Lookups an address gets back per minute, after its burst is spent; more get 429."""
+    status_lookup_burst: int = Field(default=5, ge=1)
+    forwarded_for: bool = False
+    """Behind one reverse proxy: the client address is the last one of ``X-Forwarded-For``
+    (the one that proxy added), not the proxy's own."""
+
+
 class LogSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["auto", "json", "console"] = "auto"
+
+
+def default_data_dir(package_dir: Path = PACKAGE_DIR) -> Path:
+    """The data folder when none is set, whatever the current directory: ``var/`` of a source
+    checkout (what ``make run`` uses), the per-user data folder of an installed package."""
+    project = package_dir.parent
+    if _is_checkout(project):
+        return project / "var"
+    return Path(platformdirs.user_data_dir("satupintu"))
+
+
+def _is_checkout(project: Path) -> bool:
+    """A checkout has our own pyproject.toml beside config/; an installed package's config/ sits
+    in site-packages, where no pyproject.toml naming satupintu is."""
+    try:
+        with (project / "pyproject.toml").open("rb") as file:
+            return bool(tomllib.load(file).get("project", {}).get("name") == "satupintu")
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
 
 
 class Settings(BaseSettings):
@@ -103,9 +191,11 @@ class Settings(BaseSettings):
         env_nested_delimiter="__",
         extra="forbid",
         validate_default=True,
+        hide_input_in_errors=True,
     )
 
-    data_dir: Path = Path("./var")
+    data_dir: Path = Field(default_factory=default_data_dir)
+    """Where the SQLite database, the blobs and a filesystem queue live (see ``default_data_dir``)."""
     database_url: str = ""
     """Empty means SQLite at <data_dir>/satupintu.db."""
     broker_url: str = "memory://"
@@ -115,11 +205,22 @@ class Settings(BaseSettings):
     office: OfficeSettings = Field(default_factory=OfficeSettings)
     sla: SlaSettings = Field(default_factory=SlaSettings)
     tracking: TrackingSettings = Field(default_factory=TrackingSettings)
+    replies: ReplySettings = Field(default_factory=ReplySettings)
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
+    pull: PullSettings = Field(default_factory=PullSettings)
+    imports: ImportSettings = Field(default_factory=ImportSettings)
     smtp: SmtpSettings | None = None
+    public: PublicSettings = Field(default_factory=PublicSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     connectors: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """One section per channel, validated by that connector's own config model."""
+
+    @field_validator("data_dir", "routing_file")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        """A relative path from the environment or the command line is taken from the current
+        directory (a config file's own were made absolute as it was read: ``_ConfigFile``)."""
+        return value.expanduser().resolve()
 
     @field_validator("timezone")
     @classmethod
@@ -183,7 +284,7 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
             dotenv_settings: PydanticBaseSettingsSource,
             file_secret_settings: PydanticBaseSettingsSource,
         ) -> tuple[PydanticBaseSettingsSource, ...]:
-            tomls = [TomlConfigSettingsSource(settings_cls, toml_file=f) for f in reversed(files)]
+            tomls = [_ConfigFile(settings_cls, f) for f in reversed(files)]
             return (init_settings, env_settings, *tomls)
 
     _refuse_unknown_variables(os.environ)
@@ -191,8 +292,27 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         return _Loaded(**overrides)
     except ValidationError as exc:
         raise ConfigError(_describe(exc)) from None
-    except ValueError as exc:  # malformed TOML
-        raise ConfigError(f"config file: {exc}") from None
+    except ValueError as exc:  # a value the environment source cannot parse (a list that is not JSON)
+        raise ConfigError(f"invalid configuration: {exc}") from None
+
+
+class _ConfigFile(InitSettingsSource):
+    """One TOML config file, its relative paths taken from the file's own folder: the file means
+    the same wherever the command is run from."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path) -> None:
+        try:
+            with path.open("rb") as file:
+                data = tomllib.load(file)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path}: {exc}") from None
+        for key in _PATH_SETTINGS & data.keys():
+            if isinstance(data[key], str):
+                data[key] = str(path.resolve().parent / Path(data[key]).expanduser())
+        super().__init__(settings_cls, data)
+
+
+_PATH_SETTINGS = frozenset(name for name, field in Settings.model_fields.items() if field.annotation is Path)
 
 
 def _refuse_unknown_variables(environ: Mapping[str, str]) -> None:
@@ -246,7 +366,8 @@ def effective_config(settings: Settings) -> dict[str, Any]:
     return masked
 
 
-_SECRET_KEY = re.compile(r"(secret|token|password|api_key|app_secret)", re.IGNORECASE)
+_SECRET_KEY = re.compile(r"(secret|token|password|(^|_)key($|_file$))", re.IGNORECASE)
+"""Keys whose values `config show` masks: ``app_secret``, ``signing_key``, ``api_key_file``, …"""
 
 
 def _mask_secrets(value: Any, key: str = "") -> Any:

@@ -21,17 +21,15 @@ An inbound-only connector (a phone log) simply has no :class:`Outbound` role: th
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar, Generic, Literal, Protocol, Self, TypeVar
+from typing import Any, ClassVar, Generic, Literal, Protocol, Self, TypeVar, get_args
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, SecretBytes, SecretStr, ValidationError
 
 from envelopes import (
     KINDS,
@@ -97,7 +95,6 @@ __all__ = [
     "WebhookEndpoint",
     "WebhookInbound",
     "WebhookRequest",
-    "verify_hmac_sha256",
 ]
 
 
@@ -425,7 +422,12 @@ class Connector(ABC, Generic[ConfigT]):
 
     @classmethod
     def from_section(cls, section: dict[str, Any], context: ConnectorContext | None = None) -> Self:
-        """Validate the config section; a problem names the connector and the field."""
+        """Validate the config section; a problem names the connector and the field.
+
+        Every secret ``X`` may instead be given as ``X_file``, a file holding it (a container or
+        systemd secret), so that it is in neither the config file nor the environment.
+        """
+        section = _read_secret_files(cls.config_model, section, f"connectors.{cls.spec.name}")
         try:
             config = cls.config_model.model_validate(section)
         except ValidationError as exc:
@@ -454,6 +456,27 @@ class Connector(ABC, Generic[ConfigT]):
         :class:`UnsupportedEvent` for one not declared at all, :class:`AnomalousPayload` for a
         payload that does not fit the channel's format.
         """
+
+
+def _read_secret_files(model: type[BaseModel], section: dict[str, Any], where: str) -> dict[str, Any]:
+    """``X_file = PATH`` becomes ``X = <the file's text>`` for each secret field ``X`` of ``model``
+    (one trailing newline dropped); an unreadable or empty file is an error naming the key."""
+    found = dict(section)
+    for name, info in model.model_fields.items():
+        key = f"{name}_file"
+        if key not in found or not {info.annotation, *get_args(info.annotation)} & {SecretStr, SecretBytes}:
+            continue
+        if name in found:
+            raise ConnectorConfigError(f"{where}.{key}: give {name} or {key}, not both")
+        path = found.pop(key)
+        try:
+            secret = Path(path).read_text(encoding="utf-8").removesuffix("\n").removesuffix("\r")
+        except (OSError, UnicodeDecodeError, TypeError) as exc:
+            raise ConnectorConfigError(f"{where}.{key}: cannot read {path!r}: {type(exc).__name__}") from None
+        if not secret:
+            raise ConnectorConfigError(f"{where}.{key}: the file is empty")
+        found[name] = secret
+    return found
 
 
 class WebhookInbound:
@@ -525,14 +548,3 @@ ROLE_MIXINS: dict[str, type] = {
     "send": Outbound,
     "media": MediaSource,
 }
-
-
-def verify_hmac_sha256(secret: bytes, body: bytes, signature: str | None, *, prefix: str = "sha256=") -> None:
-    """Check a hex HMAC-SHA256 signature of the raw body in constant time."""
-    if not signature:
-        raise SignatureInvalid("no signature", missing=True)
-    if not signature.startswith(prefix) or not signature.isascii():
-        raise SignatureInvalid("malformed signature")
-    expected = hmac.new(secret, body, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, signature[len(prefix) :].lower()):
-        raise SignatureInvalid("signature does not match the body")

@@ -80,6 +80,7 @@ def load_enabled(
             hint = difflib.get_close_matches(name, available, n=1)
             suggestion = f" Did you mean {hint[0]!r}?" if hint else ""
             raise ConnectorConfigError(f"connectors.{name}: no such connector.{suggestion}")
+        check_roles(available[name], f"connectors.{name}")  # again: ``available`` may come from a test
         connector = available[name].from_section(section, context)
         if connector.config.enabled:
             enabled[name] = connector

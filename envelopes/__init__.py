@@ -32,7 +32,7 @@ UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, hide_input_in_errors=True)
 
 
 class BlobRef(_Record):
@@ -137,9 +137,17 @@ Parsed = NormalizedMessage | DeliveryStatus | None
 event type the connector ignores on purpose)."""
 
 
-class Recipient(_Record):
-    """Where a reply goes on its channel."""
+ReplyVia = Literal["conversation", "phone", "email"]
 
+
+class Recipient(_Record):
+    """Where a reply goes on its channel; ``via`` names the field that addresses it."""
+
+    via: ReplyVia = "conversation"
+    """``conversation``: the conversation the report came by, on its own channel
+    (``conversation_key``, ``channel_user_id``, and the other fields it gave); ``phone``: the E.164
+    ``phone`` (WhatsApp, SMS); ``email``: ``email``. Another channel than the report's is always
+    addressed by ``phone`` or ``email``, and carries only that identity."""
     conversation_key: str
     email: str | None = None
     phone: str | None = None

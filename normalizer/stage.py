@@ -1,4 +1,8 @@
-"""The normalize stage: channel parser, then the common rules, then reporter lookup."""
+"""The normalize stage: channel parser, then the common rules, then reporter lookup.
+
+A parser may also return a delivery status of a message we sent: it is applied to that outbox
+row (``storage/delivery.py``), its raw message ends as ``status``, and it never opens a case.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +15,13 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, Engine
 
 from connectors.base import AnomalousPayload, Connector, UnsupportedEvent
+from envelopes import DeliveryStatus, NormalizedMessage, work_items
 from normalizer.rules import apply_common_rules
 from pipeline.queues import Publisher
-from envelopes import NormalizedMessage, work_items
 from pipeline.stage import RawStage, StageResult, dead_notice
-from storage.models import RAW_IGNORED, RAW_NORMALIZED, RAW_RECEIVED
+from storage.delivery import record_statuses
+from storage.media import insert_pending
+from storage.models import RAW_IGNORED, RAW_NORMALIZED, RAW_RECEIVED, RAW_STATUS
 from storage.raw import StoredRaw, advance, load_raw, mark_dead, still_in
 from storage.reporters import resolve_reporters
 
@@ -28,6 +34,7 @@ class Parsed:
 
     raw_id: int
     message: NormalizedMessage | None = None
+    status: DeliveryStatus | None = None
     ignored: str | None = None
     """Why the message is not for a case (an unsupported event); None for one the parser skipped."""
     dead: str | None = None
@@ -39,6 +46,7 @@ class NormalizeStage(RawStage[list[Parsed]]):
 
     step = "normalize"
     done_event = "normalized"
+    waits_in = RAW_RECEIVED
 
     def __init__(
         self, engine: Engine, publisher: Publisher, connectors: Mapping[str, Connector[Any]], *, max_attempts: int
@@ -53,15 +61,18 @@ class NormalizeStage(RawStage[list[Parsed]]):
         waiting = still_in(connection, (p.raw_id for p in prepared), RAW_RECEIVED)
         batch = [p for p in prepared if p.raw_id in waiting]
         result = StageResult()
+        # Statuses first: on PostgreSQL their locks come before any row lock (storage/delivery.py).
+        record_statuses(connection, [p.status for p in batch if p.status is not None])
+        statuses = [p.raw_id for p in batch if p.status is not None]
+        advance(connection, [{"id": raw_id, "state": RAW_STATUS} for raw_id in statuses], RAW_RECEIVED)
         for parsed in batch:
-            if parsed.dead is not None:
-                mark_dead(connection, parsed.raw_id, parsed.dead)
+            if parsed.dead is not None and mark_dead(connection, parsed.raw_id, parsed.dead, RAW_RECEIVED):
                 result.dead.append(dead_notice(parsed.raw_id, parsed.dead))
         normalized = _with_reporter_ids(connection, [p.message for p in batch if p.message is not None])
         ignored = [
             {"id": p.raw_id, "state": RAW_IGNORED, "error": p.ignored}
             for p in batch
-            if p.message is None and p.dead is None
+            if p.message is None and p.status is None and p.dead is None
         ]
         advance(connection, ignored, RAW_RECEIVED)
         advance(
@@ -69,9 +80,12 @@ class NormalizeStage(RawStage[list[Parsed]]):
             [{"id": m.raw_message_id, "state": RAW_NORMALIZED, "normalized": _dump(m)} for m in normalized],
             RAW_RECEIVED,
         )
+        insert_pending(connection, normalized)
         result.onward = work_items("triage", "raw_message", ((m.raw_message_id, m.channel) for m in normalized))
         if normalized:
-            result.done = {"raw_message_ids": [m.raw_message_id for m in normalized]}
+            result.done["raw_message_ids"] = [m.raw_message_id for m in normalized]
+        if statuses:
+            result.done["status_raw_message_ids"] = [*statuses]
         return result
 
     def _parse(self, stored: StoredRaw) -> Parsed:
@@ -79,14 +93,16 @@ class NormalizeStage(RawStage[list[Parsed]]):
         try:
             if connector is None:
                 raise AnomalousPayload(f"no connector {stored.message.channel!r} is enabled")
-            message = connector.parse(stored.id, stored.message)
+            parsed = connector.parse(stored.id, stored.message)
         except UnsupportedEvent as exc:
             logger.info("unsupported event ignored", extra=_log_extra(stored, exc))
             return Parsed(stored.id, ignored=f"unsupported event: {exc}")
         except (AnomalousPayload, ValidationError, ValueError) as exc:
             logger.warning("raw message parked as dead", extra=_log_extra(stored, exc))
             return Parsed(stored.id, dead=f"normalize: {type(exc).__name__}: {exc}")
-        return Parsed(stored.id, message=None if message is None else apply_common_rules(message))
+        if isinstance(parsed, DeliveryStatus):
+            return Parsed(stored.id, status=parsed)
+        return Parsed(stored.id, message=None if parsed is None else apply_common_rules(parsed))
 
 
 def _with_reporter_ids(connection: Connection, messages: list[NormalizedMessage]) -> list[NormalizedMessage]:

@@ -20,18 +20,21 @@ from aiohttp import web
 from kombu.entity import Queue
 from sqlalchemy import Engine
 
+import public_pages
 from config.routing import RoutingConfig, load_routing
 from config.settings import ConfigError, Settings
-from connectors.base import Connector, ConnectorContext, PollingConnector
+from connectors.base import Connector, ConnectorContext
+from connectors.email import EmailConnector
+from connectors.email.smtp import Security, SmtpAccount, SmtpMailer
 from connectors.registry import load_enabled
 from normalizer.stage import NormalizeStage
 from pipeline.consumer import StageConsumer
 from pipeline.delivery import DeliveryStage
 from pipeline.http import Health, build_admin_app, build_app
-from pipeline.inbound import run_poll_loop
 from pipeline.ingest import Ingestor
-from pipeline.mailer import SmtpMailer
+from pipeline.media import MediaFetcher
 from pipeline.metrics import Metrics
+from pipeline.pull import PullHealthCollector, pull_loops
 from pipeline.queues import Publisher, Topology
 from pipeline.stage import RawStage
 from pipeline.sweeper import Sweeper
@@ -40,11 +43,12 @@ from storage.db import create_db_engine
 from storage.migrate import current, head, upgrade
 from storage.units import sync_units
 from triage.calendar import WorkingCalendar
+from triage.replies import ReplyPolicy
 from triage.stage import TriagePolicy, TriageStage
 
 logger = logging.getLogger(__name__)
 
-COMPONENTS = ("http", "normalizer", "triage", "deliver", "sweeper")
+COMPONENTS = ("http", "normalizer", "triage", "deliver", "sweeper", "media")
 SHUTDOWN_GRACE_SECONDS = 10.0
 
 
@@ -57,6 +61,7 @@ class Parts:
     topology: Topology
     routing: RoutingConfig
     channels: list[str] = field(default_factory=list)
+    mailer: SmtpMailer | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Parts:
@@ -65,14 +70,14 @@ class Parts:
             engine=create_db_engine(settings.database_url),
             topology=Topology(settings.broker_url, settings.pipeline.queue_prefix, settings.data_dir),
             routing=load_routing(settings.routing_file),
+            mailer=outgoing_mailer(settings),
         )
         parts.channels = sorted(parts.connectors())
         return parts
 
     def connectors(self) -> dict[str, Connector[Any]]:
         """A fresh set of enabled connectors (each event loop gets its own clients)."""
-        mailer = SmtpMailer(self.settings.smtp) if self.settings.smtp else None
-        return load_enabled(self.settings.connectors, ConnectorContext(mailer=mailer))
+        return load_enabled(self.settings.connectors, ConnectorContext(mailer=self.mailer))
 
     def publisher(self) -> Publisher:
         return Publisher(self.topology, self.channels)
@@ -103,6 +108,22 @@ class Parts:
         sync_units(self.engine, self.routing)
 
 
+def outgoing_mailer(settings: Settings) -> SmtpMailer | None:
+    """The SMTP account the web form's email receipts use: the email channel's, else the old [smtp]."""
+    email = settings.connectors.get("email")
+    if email is not None and email.get("smtp_host"):
+        return EmailConnector.from_section(email).mailer
+    old = settings.smtp
+    if old is None:
+        return None
+    logger.warning(
+        "[smtp] is deprecated: move it to [connectors.email] as address, smtp_host, smtp_port, "
+        "smtp_security (tls, starttls or plain), smtp_username, smtp_password"
+    )
+    security: Security = "starttls" if old.starttls else "plain"
+    return SmtpMailer(SmtpAccount(old.host, old.port, security, old.sender, old.username, old.password))
+
+
 class Pipeline:
     """Runs the chosen components until told to stop, then stops them in order."""
 
@@ -117,6 +138,7 @@ class Pipeline:
         self.closers: list[Callable[[], None]] = []
         self.health = Health(parts.engine, parts.topology)
         self.metrics = Metrics(parts.engine)
+        self.metrics.registry.register(PullHealthCollector(parts.engine))
 
     def start_threads(self) -> None:
         settings = self.parts.settings.pipeline
@@ -162,6 +184,11 @@ class Pipeline:
                 tracking_prefix=settings.tracking.prefix,
                 first_response_days=settings.sla.first_response_days,
                 resolution_days=settings.sla.resolution_days,
+                replies=ReplyPolicy(
+                    sending=frozenset(name for name, c in parts.connectors().items() if c.spec.can_send),
+                    fallback=settings.replies.fallback,
+                ),
+                tracking_block_size=settings.tracking.block_size,
             )
             triage = TriageStage(parts.engine, parts.publisher(), parts.routing, policy, max_attempts=attempts)
             stages.append(("triage", [parts.topology.triage_queue()], triage))
@@ -174,12 +201,14 @@ class Pipeline:
         """Run until ``stop`` is set; then finish what is in hand and close.
 
         The ``http`` component is the inbound side: it serves the webhook routes and runs the
-        pull loops of polling connectors. A process without it serves only the probes and the
-        metrics, on ``http.admin_port`` when that is set.
+        pull loops of polling connectors. Every process serves the probes and the metrics on
+        ``http.admin_port`` when that is set (the public port has /metrics only behind a token).
         """
         runner: web.AppRunner | None = None
+        admin: web.AppRunner | None = None
         ingest: Ingestor | None = None
         inbound: dict[str, Connector[Any]] = {}
+        fetching: dict[str, Connector[Any]] = {}
         polls: list[asyncio.Task[None]] = []
         self.start_threads()
         try:
@@ -189,25 +218,37 @@ class Pipeline:
                     await connector.start()
                 blobs = BlobStore(self.parts.settings.blob_dir)
                 ingest = Ingestor(self.parts.engine, self.parts.publisher(), blobs, self.metrics)
+            if "media" in self.components:
+                fetching = self.parts.connectors()
+                for connector in fetching.values():
+                    await connector.start()
+                fetcher = MediaFetcher(
+                    self.parts.engine,
+                    BlobStore(self.parts.settings.blob_dir),
+                    fetching,
+                    max_attempts=self.parts.settings.pipeline.max_attempts,
+                    metrics=self.metrics,
+                )
+                polls.append(asyncio.create_task(fetcher.run(stop), name="media"))
             _freeze_startup_heap()  # before the first request, so that it pauses nobody
             if ingest is not None:
                 runner = await self._start_http(ingest, inbound)
-                polls = [
-                    asyncio.create_task(run_poll_loop(c, ingest, stop), name=f"poll-{c.name}")
-                    for c in inbound.values()
-                    if isinstance(c, PollingConnector)
+                polls += [
+                    asyncio.create_task(loop.run(stop), name=loop.name)
+                    for loop in pull_loops(inbound, ingest, self.parts.engine, self.parts.settings.pull)
                 ]
-            else:
-                runner = await self._start_admin()
+            admin = await self._start_admin()
             logger.info("satupintu started", extra={"components": sorted(self.components)})
             await stop.wait()
         finally:
+            stop.set()  # a start that failed (a port taken) must end the loops it started
             logger.info("satupintu stopping")
             self.health.draining = True
-            if runner is not None:
-                await runner.cleanup()  # stops accepting, lets requests in flight finish
+            for listening in (runner, admin):
+                if listening is not None:
+                    await listening.cleanup()  # stops accepting, lets requests in flight finish
             await asyncio.gather(*polls, return_exceptions=True)
-            for connector in inbound.values():
+            for connector in [*inbound.values(), *fetching.values()]:
                 await connector.stop()
             if ingest is not None:
                 ingest.close()
@@ -221,12 +262,13 @@ class Pipeline:
             ingest=ingest,
             health=self.health,
             metrics=self.metrics,
-            max_body_bytes=http.max_body_bytes,
+            http=http,
         )
+        app.add_routes(public_pages.routes(self.parts.engine, self.parts.settings))  # every channel's status page
         return await _listen(app, http.host, http.port)
 
     async def _start_admin(self) -> web.AppRunner | None:
-        """Probes and metrics for a process without the http component, if a port is set for them."""
+        """Probes and metrics on ``http.admin_port``, for every process, if that port is set."""
         http = self.parts.settings.http
         if http.admin_port is None:
             return None

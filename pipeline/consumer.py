@@ -18,9 +18,10 @@ from kombu.message import Message
 from kombu.messaging import Consumer
 from pydantic import ValidationError
 
+from envelopes import WorkItem
 from pipeline.metrics import Metrics
 from pipeline.queues import Publisher, Topology
-from envelopes import WorkItem
+from pipeline.stage import TRANSIENT_DB_ERRORS
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ class StageConsumer:
                 items.append(WorkItem.model_validate(body))
                 messages.append(message)
             except ValidationError as exc:
-                logger.error("stage %s got an invalid work item: %s", self.name, exc.errors()[:1])
+                logger.error("stage %s got an invalid work item: %s", self.name, exc.errors(include_input=False)[:1])
                 self.publisher.publish_dead(
                     {"stage": self.name, "reason": "invalid work item", "body": body}, self.name
                 )
@@ -134,16 +135,26 @@ class StageConsumer:
         started = time.perf_counter()
         try:
             outcomes = self.handle_batch(items)
-        except Exception:
+        except Exception as exc:
             if self.metrics is not None:
                 self.metrics.batch_failures.labels(stage=self.name).inc()
             self._failures += 1
             pause = min(MAX_BACKOFF_SECONDS, 0.2 * 2**self._failures)
-            logger.exception("stage %s could not process %d items; retrying in %.1fs", self.name, len(items), pause)
+            if self._failures == 1:  # once a streak: a database outage is one line, not one a batch
+                transient = isinstance(exc, TRANSIENT_DB_ERRORS)
+                logger.log(
+                    logging.WARNING if transient else logging.ERROR,
+                    "stage %s cannot process its work items (%s); retrying with backoff",
+                    self.name,
+                    type(exc).__name__,
+                    exc_info=not transient,
+                )
             time.sleep(pause)
             for message in messages:
                 message.requeue()
             return
+        if self._failures:
+            logger.info("stage %s processes again, after %d failed attempts", self.name, self._failures)
         self._failures = 0
         for message in messages:
             message.ack()

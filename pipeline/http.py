@@ -1,44 +1,189 @@
-"""The shared aiohttp server: health checks and every webhook connector's routes."""
+"""The shared aiohttp server: every connector's webhooks and routes, the probes, and the metrics.
+
+Every request passes one middleware (:func:`front`): request bodies share a memory budget, every
+error leaves in the one JSON shape of :mod:`pipeline.errors`, each refused request is counted by
+channel and status, and a storage outage is a 503 with ``Retry-After``, logged once when it
+starts and once when it ends rather than once per request.
+
+``/metrics`` is not public: it is served on ``http.admin_port`` (with the probes), and on the
+public port only to a holder of ``http.metrics_token``.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from functools import partial
-from typing import Any
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
+from aiohttp.web import AbstractResource
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from connectors.base import Connector, Ingest
+from config.settings import HttpSettings
+from connectors.base import Connector, Ingest, MessageStatus, StoredMessage, WebhookInbound
+from envelopes import RawMessage, Stored
+from pipeline.errors import JSON, error_body, json_error
 from pipeline.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from pipeline.metrics import Metrics
 from pipeline.queues import Topology
+from pipeline.webhooks import WebhookHandler
 
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 READY_TIMEOUT_SECONDS = 3.0
+STORAGE_RETRY_AFTER_SECONDS = 5
+NO_CHANNEL = "none"
+"""The ``channel`` label of a request that no connector's route took (probes, unknown paths)."""
+KEPT_HEADERS = frozenset({"Allow", "Retry-After", "WWW-Authenticate"})
+T = TypeVar("T")
 
 
-@web.middleware
-async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every error is JSON with a reason; a storage outage is 503 so the sender retries."""
-    try:
-        return await handler(request)
-    except web.HTTPException as exc:
-        if exc.content_type == "application/json" or exc.status < 400:
-            raise
-        return web.json_response({"error": exc.reason}, status=exc.status, headers=_kept_headers(exc))
-    except SQLAlchemyError:
-        logger.exception("storage unavailable", extra={"path": request.path})
-        return web.json_response({"error": "storage unavailable, try again"}, status=503, headers={"Retry-After": "5"})
+class BodyBudget:
+    """Bounds the request bodies held in memory at once, whatever the route (webhooks, the form's
+    multipart): a request reserves its Content-Length (the body limit when it sends none, at least
+    ``floor`` bytes) before its body is read, waits up to ``wait`` seconds for room, and is
+    answered 503 with ``Retry-After`` when none comes; so the number of requests holding a body is
+    bounded too (``total / floor``)."""
+
+    def __init__(self, total: int, max_body_bytes: int, *, floor: int = 16 * 1024, wait: float = 1.0) -> None:
+        self.free = total
+        self.max_body_bytes = max_body_bytes
+        self.floor = floor
+        self.wait = wait
+        self._changed = asyncio.Condition()
+
+    @asynccontextmanager
+    async def hold(self, request: web.Request) -> AsyncIterator[None]:
+        if not request.body_exists:
+            yield
+            return
+        size = request.content_length
+        if size is not None and size > self.max_body_bytes:
+            raise json_error(413, f"the body is larger than {self.max_body_bytes} bytes")
+        need = max(self.floor, self.max_body_bytes if size is None else size)
+        async with self._changed:
+            if self.free < need:
+                try:
+                    await asyncio.wait_for(self._changed.wait_for(lambda: self.free >= need), self.wait)
+                except TimeoutError:
+                    raise json_error(503, "too many requests in progress, try again", retry_after=1) from None
+            self.free -= need
+        try:
+            yield
+        finally:
+            async with self._changed:
+                self.free += need
+                self._changed.notify_all()
 
 
-def _kept_headers(exc: web.HTTPException) -> dict[str, str]:
-    return {k: v for k, v in exc.headers.items() if k in {"Allow", "Retry-After"}}
+class StorageWatch:
+    """Says once that storage refuses requests, and once that it answers again, with the count of
+    requests refused in between: an outage at 50 requests/s must not write a traceback each."""
+
+    def __init__(self) -> None:
+        self.refused = 0
+        self._since = 0.0
+
+    def refuse(self, exc: SQLAlchemyError) -> None:
+        if not self.refused:
+            self._since = time.monotonic()
+            logger.warning("storage unavailable (%s): answering 503 until it is back", type(exc).__name__)
+        self.refused += 1
+
+    def answered(self) -> None:
+        if self.refused:
+            logger.info(
+                "storage available again after %.1f s; %d requests were refused",
+                time.monotonic() - self._since,
+                self.refused,
+            )
+            self.refused = 0
+
+
+class WatchedIngest:
+    """The :class:`Ingest` handed to connectors: each call that reached storage tells the watch it
+    is up, so the end of an outage is logged at the first request that stored or read again."""
+
+    def __init__(self, inner: Ingest, watch: StorageWatch) -> None:
+        self.inner = inner
+        self.watch = watch
+
+    async def accept(self, messages: Sequence[RawMessage]) -> list[Stored]:
+        return self._seen(await self.inner.accept(messages))
+
+    async def status(self, channel: str, raw_id: int) -> MessageStatus | None:
+        return self._seen(await self.inner.status(channel, raw_id))
+
+    async def stored(self, channel: str, external_id: str) -> StoredMessage | None:
+        return self._seen(await self.inner.stored(channel, external_id))
+
+    async def put_blob(self, data: bytes) -> str:
+        return await self.inner.put_blob(data)
+
+    async def state_get(self, channel: str, key: str) -> str | None:
+        return self._seen(await self.inner.state_get(channel, key))
+
+    async def state_set(self, channel: str, key: str, value: str) -> None:
+        await self.inner.state_set(channel, key, value)
+        self.watch.answered()
+
+    async def state_setdefault(self, channel: str, key: str, value: str) -> str:
+        return self._seen(await self.inner.state_setdefault(channel, key, value))
+
+    def _seen(self, result: T) -> T:
+        self.watch.answered()
+        return result
+
+
+def front(
+    metrics: Metrics, budget: BodyBudget, watch: StorageWatch, channels: Mapping[AbstractResource | None, str]
+) -> Middleware:
+    """The middleware every request passes (see the module's docstring)."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        channel = channels.get(request.match_info.route.resource, NO_CHANNEL)
+        answering = metrics.answering()
+        status = 500
+        try:
+            async with budget.hold(request):
+                response = await handler(request)
+            status = response.status
+            return response
+        except web.HTTPException as exc:
+            status = exc.status
+            if status < 400 or exc.content_type == JSON:
+                raise  # a redirect, or an error already in the shape (json_error, a connector's own)
+            return _in_shape(exc)
+        except SQLAlchemyError as exc:
+            status = 503
+            watch.refuse(exc)
+            return _error(503, "storage unavailable, try again", {"Retry-After": str(STORAGE_RETRY_AFTER_SECONDS)})
+        except Exception:
+            logger.exception("unhandled error", extra={"path": request.path, "channel": channel})
+            return _error(500, "internal error")
+        finally:
+            metrics.answered(answering, channel, status)
+
+    return middleware
+
+
+def _in_shape(exc: web.HTTPException) -> web.Response:
+    """An error raised by a handler or by aiohttp itself (404, 405, 413), in the one shape."""
+    default = f"{exc.status}: {exc.reason}"
+    reason = exc.text if exc.text and exc.text != default else exc.reason
+    return _error(exc.status, reason, {k: v for k, v in exc.headers.items() if k in KEPT_HEADERS})
+
+
+def _error(status: int, reason: str, headers: Mapping[str, str] | None = None) -> web.Response:
+    return web.json_response(error_body(status, reason), status=status, headers=headers)
 
 
 class Health:
@@ -85,24 +230,62 @@ def build_app(
     ingest: Ingest,
     health: Health,
     metrics: Metrics,
-    max_body_bytes: int,
+    http: HttpSettings,
 ) -> web.Application:
-    app = build_admin_app(health, metrics, max_body_bytes=max_body_bytes)
-    for connector in connectors.values():
-        app.add_routes(connector.routes(ingest))
+    """The public server: each connector's declared webhooks and its own routes, and the probes;
+    ``/metrics`` only behind ``http.metrics_token``."""
+    channels: dict[AbstractResource | None, str] = {}
+    watch = StorageWatch()
+    budget = BodyBudget(http.max_body_bytes_in_flight, http.max_body_bytes)
+    app = web.Application(client_max_size=http.max_body_bytes, middlewares=[front(metrics, budget, watch, channels)])
+    _add_probes(app, health)
+    if http.metrics_token is not None:
+        token = http.metrics_token.get_secret_value().encode()
+        app.router.add_get("/metrics", _bearer(token, _metrics_handler(metrics)))
+    watched = WatchedIngest(ingest, watch)
+    for name, connector in connectors.items():
+        if not isinstance(connector, WebhookInbound):
+            continue
+        routes: list[web.RouteDef] = []
+        for endpoint in connector.webhooks():
+            routes += WebhookHandler(name, endpoint, watched, max_body_bytes=http.max_body_bytes).routes()
+        routes += connector.routes(watched)
+        for route in app.add_routes(routes):
+            channels[route.resource] = name
     return app
 
 
-def build_admin_app(health: Health, metrics: Metrics, *, max_body_bytes: int = 1024**2) -> web.Application:
-    """The probes and the metrics: all a process without webhooks serves (``http.admin_port``)."""
-    app = web.Application(client_max_size=max_body_bytes, middlewares=[json_errors])
+def build_admin_app(health: Health, metrics: Metrics) -> web.Application:
+    """The probes and the metrics, for ``http.admin_port``: every process serves them there."""
+    channels: dict[AbstractResource | None, str] = {}
+    app = web.Application(
+        client_max_size=1024, middlewares=[front(metrics, BodyBudget(1024**2, 1024), StorageWatch(), channels)]
+    )
+    _add_probes(app, health)
+    app.router.add_get("/metrics", _metrics_handler(metrics))
+    return app
+
+
+def _add_probes(app: web.Application, health: Health) -> None:
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/readyz", health.readyz)
-    app.router.add_get("/metrics", partial(_metrics, metrics))
-    return app
 
 
-async def _metrics(metrics: Metrics, _request: web.Request) -> web.Response:
-    """Prometheus text format; the backlog is counted in the database, off the event loop."""
-    body = await asyncio.to_thread(metrics.exposition)
-    return web.Response(body=body, headers={"Content-Type": METRICS_CONTENT_TYPE})
+def _metrics_handler(metrics: Metrics) -> Handler:
+    async def exposition(_request: web.Request) -> web.Response:
+        """Prometheus text format; the backlog is counted in the database, off the event loop."""
+        body = await asyncio.to_thread(metrics.exposition)
+        return web.Response(body=body, headers={"Content-Type": METRICS_CONTENT_TYPE})
+
+    return exposition
+
+
+def _bearer(token: bytes, handler: Handler) -> Handler:
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        sent = request.headers.get("Authorization", "")
+        scheme, _, given = sent.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), token):
+            raise json_error(401, "a bearer token is needed", headers={"WWW-Authenticate": "Bearer"})
+        return await handler(request)
+
+    return guarded

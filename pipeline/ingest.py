@@ -2,8 +2,11 @@
 
 Every connector's inbound side calls :meth:`Ingestor.accept`. Requests that arrive while a
 batch is being written wait for the next one, so under load one transaction (one fsync) carries
-hundreds of messages, while a lone request is written at once. Work items are published after
-the commit, and ``accept`` returns only then: the caller may acknowledge to its channel.
+hundreds of messages, while a lone request is written at once. ``accept`` returns once the
+commit is done: the caller may acknowledge to its channel, whatever the broker is doing. The
+work items are handed to the publisher's own thread; when it cannot take them (the broker has
+been away long), the rows are marked never queued in the same transaction, and the publisher
+finds them in the database as soon as the broker is back (the sweeper would, at its next round).
 """
 
 from __future__ import annotations
@@ -14,17 +17,20 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, select, update
 
 from connectors.base import MessageStatus, ReceiptStatus, StoredMessage
+from envelopes import Addressed, RawMessage, Stored, work_items
 from pipeline.metrics import Metrics
 from pipeline.queues import Publisher
-from envelopes import RawMessage, Stored, work_items
 from storage.blobs import BlobStore
 from storage.cases import report_progress
-from storage.db import reading, transaction
+from storage.db import reading, transaction, utcnow
+from storage.models import RAW_NORMALIZED, RAW_RECEIVED
 from storage.raw import find_raw, insert_raw_messages
 from storage.state import state_get, state_set, state_setdefault
+from storage.sweeps import NOT_QUEUED, leave_to_sweeper
+from storage.tables import RAW
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +48,8 @@ class Ingestor:
         self.publisher = publisher
         self.blobs = blobs
         self.metrics = metrics
-        # One writer thread: it owns the publisher's connection and serialises group commits.
+        publisher.on_recovery(self._never_queued)
+        # One writer thread: it serialises group commits, and is the only one feeding the publisher.
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest")
         self._readers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ingest-read")
         self._waiting: list[_Waiting] = []
@@ -89,17 +96,28 @@ class Ingestor:
     def _store(self, messages: list[RawMessage]) -> list[Stored]:
         with transaction(self.engine) as connection:
             stored = insert_raw_messages(connection, messages)
-        fresh = work_items(
-            "normalize", "raw_message", ((s.id, m.channel) for s, m in zip(stored, messages, strict=True) if s.created)
-        )
-        if self.metrics is not None:
-            created = sum(s.created for s in stored)
-            self.metrics.count("ingest", {"stored": created, "duplicate": len(stored) - created})
-        if fresh:
+            created = [(s.id, m.channel) for s, m in zip(stored, messages, strict=True) if s.created]
+            # the room seen here is still there after the commit: this thread alone feeds the publisher
+            handing_over = self.publisher.has_room(len(created))
+            if not handing_over:
+                leave_to_sweeper(connection, [raw_id for raw_id, _ in created])
+        fresh = work_items("normalize", "raw_message", created)
+        if handing_over and fresh:
             self.publisher.publish(fresh)
-            for item, channel in fresh:
-                logger.info("stored", extra={"channel": channel, "raw_message_ids": list(item.ids)})
+        if self.metrics is not None:
+            self.metrics.count("ingest", {"stored": len(created), "duplicate": len(stored) - len(created)})
+        for item, channel in fresh:
+            logger.info("stored", extra={"channel": channel, "raw_message_ids": list(item.ids)})
         return stored
+
+    def _never_queued(self, limit: int) -> list[Addressed]:
+        """The publisher's backfill: stored messages whose work item was never published."""
+        with transaction(self.engine) as connection:
+            found = _take_never_queued(connection, limit)
+        return [
+            *work_items("normalize", "raw_message", ((i, c) for i, c, s in found if s == RAW_RECEIVED)),
+            *work_items("triage", "raw_message", ((i, c) for i, c, s in found if s == RAW_NORMALIZED)),
+        ]
 
     async def status(self, channel: str, raw_id: int) -> MessageStatus | None:
         def read() -> MessageStatus | None:
@@ -147,9 +165,23 @@ class Ingestor:
         return await asyncio.get_running_loop().run_in_executor(self._readers, run)
 
     def close(self) -> None:
-        self._writer.submit(self.publisher.close).result()
         self._writer.shutdown(wait=True)
         self._readers.shutdown(wait=True)
+        self.publisher.close()
+
+
+def _take_never_queued(connection: Connection, limit: int) -> list[tuple[int, str, str]]:
+    """Up to ``limit`` unfinished raw messages marked never queued, as ``(id, channel, state)``;
+    marks them queued now. The predicate is the sweeper's partial index's, so this stays cheap."""
+    rows = connection.execute(
+        select(RAW.c.id, RAW.c.channel, RAW.c.state)
+        .where(RAW.c.state.in_([RAW_RECEIVED, RAW_NORMALIZED]), RAW.c.queued_at == NOT_QUEUED)
+        .order_by(RAW.c.id)
+        .limit(limit)
+    ).all()
+    if rows:
+        connection.execute(update(RAW).where(RAW.c.id.in_([r.id for r in rows])).values(queued_at=utcnow()))
+    return [(r.id, r.channel, r.state) for r in rows]
 
 
 def _receipt(row: dict[str, Any] | None) -> ReceiptStatus | None:

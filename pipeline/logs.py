@@ -12,21 +12,53 @@ import sys
 from collections.abc import MutableMapping
 from typing import Any
 
+import phonenumbers
 import structlog
 
 from config.settings import LogSettings
 
 # What a provider's error text or a library's message may carry about a reporter: an address
-# ("550 5.1.1 <siti@kampus.ac.id>: rejected") or a phone number (+6281234567890, 0812-3456-7890).
+# ("550 5.1.1 <siti@kampus.ac.id>: rejected"), a phone number however it is written (found by
+# phonenumbers' matcher, then by shape for numbers it finds invalid), or the value a pydantic
+# validation error quotes (``input_value=...`` in its text, ``'input': ...`` in ``errors()``), or
+# the values PostgreSQL quotes from a row that broke a constraint ("Failing row contains (1, Siti
+# Aminah, ...)", "Key (value)=(...)"): statement parameters are hidden by the engine, not these.
 _EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE_RE = re.compile(r"(?<![\w.])(?:\+?\d{9,15}|(?:\+62|62|0)8\d{1,3}[-\s]\d{3,4}[-\s]?\d{3,5})(?![\w.])")
+_PHONE_LIKE = re.compile(r"[+(]?\d(?:[\s().-]{0,2}\d){7,}")
+"""Eight digits or more, apart only as a phone's are: the matcher is slow, so it reads only these."""
+_PHONE_REGION = "ID"
+_INPUT_VALUE_RE = re.compile(r"input_value=.*, input_type=")
+_INPUT_KEY_RE = re.compile(r"'input': (?:.*(?=, '(?:ctx|url)': )|.*)")
+_ROW_VALUES_RE = re.compile(
+    r"(Failing row contains \(|Key \().*?"
+    r"(?=\n\[SQL: |\n[A-Z]+:  |\n\nThe above exception|\n\nDuring handling|'\)|\Z)",
+    re.DOTALL,
+)
+"""To where PostgreSQL's DETAIL ends: a value may hold newlines, parentheses and full stops."""
 
 
 def redact(text: str) -> str:
-    """Mask email addresses and phone numbers in a log line's text."""
+    """Mask what a log line's text may quote of a reporter: addresses, phone numbers, the inputs
+    validation errors quote and the row values a database error quotes."""
     if "@" in text:
         text = _EMAIL_RE.sub("<email>", text)
-    return _PHONE_RE.sub("<phone>", text)
+    if "input" in text:
+        text = _INPUT_VALUE_RE.sub("input_value=<hidden>, input_type=", text)
+        text = _INPUT_KEY_RE.sub("'input': <hidden>", text)
+    if "row contains (" in text or "Key (" in text:
+        text = _ROW_VALUES_RE.sub(r"\1<hidden>)", text)
+    if _PHONE_LIKE.search(text):
+        text = _PHONE_RE.sub("<phone>", _PHONE_LIKE.sub(_mask_matched_phones, text))
+    return text
+
+
+def _mask_matched_phones(candidate: re.Match[str]) -> str:
+    text = candidate.group()
+    found = list(phonenumbers.PhoneNumberMatcher(text, _PHONE_REGION, leniency=phonenumbers.Leniency.VALID))
+    for match in reversed(found):
+        text = f"{text[: match.start]}<phone>{text[match.end :]}"
+    return text
 
 
 def redact_identities(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

@@ -6,7 +6,9 @@ read from the database at scrape time, so every process reports the same, true f
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextvars import ContextVar, Token
+from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -14,6 +16,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from envelopes import Stored
 from storage.db import reading
 from storage.sweeps import count_unfinished
 
@@ -45,6 +48,12 @@ class Metrics:
             ["stage"],
             registry=self.registry,
         )
+        self.rejected = Counter(
+            "satupintu_http_rejected",
+            "Requests the HTTP server answered with an error (4xx, 5xx), by channel and status",
+            ["channel", "status"],
+            registry=self.registry,
+        )
         self.registry.register(BacklogCollector(engine))
 
     def count(self, stage: str, outcomes: Mapping[str, int]) -> None:
@@ -52,8 +61,42 @@ class Metrics:
             if number:
                 self.messages.labels(stage=stage, outcome=outcome).inc(number)
 
+    def accepted(self, stored: Sequence[Stored]) -> None:
+        """Count what ingest stored. Inside an HTTP request (:meth:`answering`), the ones already
+        stored count as duplicates only if the request is answered as a success: a key reused for
+        another report (409) is a refusal, not a retry."""
+        created = sum(s.created for s in stored)
+        self.count("ingest", {"stored": created})
+        pending = _PENDING.get()
+        if pending is None:
+            self.count("ingest", {"duplicate": len(stored) - created})
+        else:
+            pending.duplicates += len(stored) - created
+
+    def answering(self) -> Token[_Answering | None]:
+        """Hold this request's duplicates until :meth:`answered` says how it went."""
+        return _PENDING.set(_Answering())
+
+    def answered(self, token: Token[_Answering | None], channel: str, status: int) -> None:
+        pending = _PENDING.get()
+        _PENDING.reset(token)
+        if status >= 400:
+            self.rejected.labels(channel=channel, status=str(status)).inc()
+        elif pending is not None:
+            self.count("ingest", {"duplicate": pending.duplicates})
+
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+
+@dataclass(slots=True)
+class _Answering:
+    """One request's duplicates, held until its answer is known."""
+
+    duplicates: int = 0
+
+
+_PENDING: ContextVar[_Answering | None] = ContextVar("satupintu_pending_duplicates", default=None)
 
 
 class BacklogCollector(Collector):

@@ -56,6 +56,9 @@ class RawStage(ABC, Generic[Prepared]):
     step: str
     done_event: str
     """The log event for a committed batch, with ``StageResult.done`` as its fields."""
+    waits_in: str
+    """The raw state this stage takes messages from: a failure counts only against a message
+    still in it (a worker that lost a race to another must not blame a message done meanwhile)."""
 
     def __init__(self, engine: Engine, publisher: Publisher, *, max_attempts: int) -> None:
         self.engine = engine
@@ -115,7 +118,7 @@ class RawStage(ABC, Generic[Prepared]):
         logger.error("%s failed", self.step, exc_info=exc, extra={"raw_message_id": raw_id})
         error = f"{self.step}: {exc!r}"
         with transaction(self.engine) as connection:
-            dead = record_failure(connection, raw_id, error, self.max_attempts)
+            dead = record_failure(connection, raw_id, error, self.max_attempts, self.waits_in)
         return StageResult(dead=[dead_notice(raw_id, error)] if dead else [])
 
 

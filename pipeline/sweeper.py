@@ -2,7 +2,8 @@
 
 This is what makes a lost work item harmless, whether it was lost in a crash, with an in-memory
 queue, or in a broker outage: the row still says what is left to do, and every step is
-idempotent, so doing one twice changes nothing.
+idempotent, so doing one twice changes nothing. An outbox row being sent is the exception: it is
+under its deliver worker's lease, and taken back only once that lapsed (``storage/sweeps.py``).
 
 A step whose queue still holds a backlog is given more time (``BACKLOG_PATIENCE`` timeouts): its
 old rows are most likely still waiting in that queue, and publishing them again would only
@@ -18,8 +19,8 @@ from datetime import datetime, timedelta
 from kombu.entity import Queue
 from sqlalchemy import Engine
 
-from pipeline.queues import Publisher
 from envelopes import Addressed, work_items
+from pipeline.queues import Publisher
 from pipeline.stage import TRANSIENT_DB_ERRORS
 from storage.db import transaction, utcnow
 from storage.models import RAW_RECEIVED

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,7 +11,7 @@ from sqlalchemy import Connection, and_, func, select, update
 
 from storage.db import utcnow
 from storage.sql import insert_ignore
-from storage.tables import ATTACHMENTS, CASES, COUNTER, EVENTS, IDENTITY, MESSAGES, OUTBOX, RAW, REPORTER
+from storage.tables import ATTACHMENTS, CASES, COUNTER, EVENTS, IDENTITY, MEDIA, MESSAGES, OUTBOX, RAW
 
 
 def open_cases_by_conversation(connection: Connection, keys: Iterable[str]) -> dict[str, int]:
@@ -29,8 +29,8 @@ def open_cases_by_conversation(connection: Connection, keys: Iterable[str]) -> d
 def reserve_sequences(connection: Connection, scope: str, count: int) -> int:
     """Reserve ``count`` consecutive tracking sequence numbers in ``scope``; returns the first.
 
-    The row lock (PostgreSQL) or the write lock (SQLite) makes concurrent triage workers take
-    turns, and a rolled-back transaction gives its numbers back, so numbers have no gaps.
+    The counter row stays locked until ``connection``'s transaction ends: run it in a short
+    transaction of its own (``triage.numbering``), never inside the triage transaction.
     """
     bump = update(COUNTER).where(COUNTER.c.scope == scope).values(value=COUNTER.c.value + count)
     last = connection.execute(bump.returning(COUNTER.c.value)).scalar_one_or_none()
@@ -112,7 +112,7 @@ def list_cases(connection: Connection, where: CaseFilter) -> list[dict[str, Any]
 
 
 def find_case(connection: Connection, reference: str) -> dict[str, Any] | None:
-    """A case by tracking number (any spelling) or id, with its thread, outbox and audit trail."""
+    """A case by tracking number (any spelling) or id, with its reporter, thread, outbox and audit trail."""
     condition = CASES.c.id == int(reference) if reference.isdigit() else CASES.c.tracking_number == reference
     row = connection.execute(select(CASES).where(condition)).mappings().first()
     if row is None:
@@ -122,6 +122,7 @@ def find_case(connection: Connection, reference: str) -> dict[str, Any] | None:
     case["messages"] = _rows(connection, select(MESSAGES).where(MESSAGES.c.case_id == case_id), MESSAGES.c.id)
     case["outbox"] = _rows(connection, select(OUTBOX).where(OUTBOX.c.case_id == case_id), OUTBOX.c.id)
     case["events"] = _rows(connection, select(EVENTS).where(EVENTS.c.case_id == case_id), EVENTS.c.id)
+    case["reporter"] = case_reporter(connection, case)
     return case
 
 
@@ -193,12 +194,22 @@ def count_by_state(connection: Connection) -> dict[str, dict[str, int]]:
     return {"raw_message": {s: int(n) for s, n in raw}, "outbox": {s: int(n) for s, n in out}}
 
 
-def case_reporter(connection: Connection, reporter_id: int | None) -> dict[str, Any] | None:
-    """The reporter as stored: the name and every identity they are known by."""
+def case_reporter(connection: Connection, case: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The case's reporter: the name the case's own message gave, and every identity they are known by.
+
+    Not the reporter's first name ever seen: a phone shared by two people makes them one
+    reporter, and one person's name must not appear on the other's case, nor on an anonymous one.
+    """
+    reporter_id = case["reporter_id"]
     if reporter_id is None:
         return None
-    name = connection.execute(select(REPORTER.c.name).where(REPORTER.c.id == reporter_id)).scalar_one_or_none()
-    reporter: dict[str, Any] = {"id": reporter_id, "name": name, "email": [], "phone": [], "channel_user": []}
+    reporter: dict[str, Any] = {
+        "id": reporter_id,
+        "name": case["reporter_name"],
+        "email": [],
+        "phone": [],
+        "channel_user": [],
+    }
     identities = select(IDENTITY.c.kind, IDENTITY.c.value).where(IDENTITY.c.reporter_id == reporter_id)
     for kind, value in connection.execute(identities.order_by(IDENTITY.c.id)):
         reporter.setdefault(kind, []).append(value)
@@ -206,6 +217,9 @@ def case_reporter(connection: Connection, reporter_id: int | None) -> dict[str, 
 
 
 def case_attachments(connection: Connection, case_id: int) -> list[dict[str, Any]]:
+    """The files of a case's messages, by message: those that came with a message (``state``
+    stored) and the media fetched from the channel after storage (``state`` pending, fetching,
+    fetched, or failed with the reason in ``error``: the officer sees what could not be had)."""
     statement = (
         select(
             ATTACHMENTS.c.case_message_id.label("message_id"),
@@ -218,4 +232,23 @@ def case_attachments(connection: Connection, case_id: int) -> list[dict[str, Any
         .where(MESSAGES.c.case_id == case_id)
         .order_by(ATTACHMENTS.c.id)
     )
-    return [dict(row) for row in connection.execute(statement).mappings()]
+    stored = [
+        {**row, "kind": "file", "state": "stored", "error": None} for row in connection.execute(statement).mappings()
+    ]
+    media = (
+        select(
+            MESSAGES.c.id.label("message_id"),
+            MEDIA.c.filename,
+            MEDIA.c.content_type,
+            MEDIA.c.size,
+            MEDIA.c.sha256,
+            MEDIA.c.kind,
+            MEDIA.c.state,
+            MEDIA.c.error,
+        )
+        .select_from(MEDIA.join(MESSAGES, MESSAGES.c.raw_message_id == MEDIA.c.raw_message_id))
+        .where(MESSAGES.c.case_id == case_id)
+        .order_by(MEDIA.c.raw_message_id, MEDIA.c.position)
+    )
+    fetched = [dict(row) for row in connection.execute(media).mappings()]
+    return sorted(stored + fetched, key=lambda attachment: int(attachment["message_id"]))

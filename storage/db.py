@@ -3,6 +3,9 @@
 Timestamps are aware UTC datetimes everywhere. On SQLite every write transaction starts with
 ``BEGIN IMMEDIATE``, so that concurrent writers wait for the lock instead of failing on a
 read-to-write upgrade; reads start a deferred transaction and never wait for writers (WAL).
+
+Both engines hide statement parameters from their errors: a failed insert's parameters are a
+reporter's name, address and words, and its error ends up in a log line and a row's ``error``.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ def create_db_engine(url: str, *, pool_size: int = 8) -> Engine:
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
+        hide_parameters=True,
         connect_args={"options": POSTGRES_SESSION_OPTIONS},
     )
 
@@ -55,7 +59,11 @@ def _sqlite_engine(url: str) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
+    engine = create_engine(
+        url,
+        hide_parameters=True,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:

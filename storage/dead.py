@@ -11,7 +11,7 @@ from sqlalchemy import Connection, select, update
 from storage.db import utcnow
 from storage.models import OUTBOX_DEAD, OUTBOX_PENDING, RAW_DEAD, RAW_NORMALIZED, RAW_RECEIVED
 from storage.sweeps import NOT_QUEUED
-from storage.tables import OUTBOX, RAW
+from storage.tables import CASES, OUTBOX, RAW
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,9 +50,15 @@ def parse_ref(ref: str) -> tuple[str, int]:
 
 
 def show_dead(connection: Connection, ref: str) -> dict[str, Any] | None:
+    """The row, with ``confidential`` from its case: None while a raw message has no case yet."""
     kind, number = parse_ref(ref)
     target = RAW if kind == "raw" else OUTBOX
-    row = connection.execute(select(target).where(target.c.id == number)).mappings().first()
+    statement = (
+        select(target, CASES.c.confidential)
+        .select_from(target.outerjoin(CASES, CASES.c.id == target.c.case_id))
+        .where(target.c.id == number)
+    )
+    row = connection.execute(statement).mappings().first()
     if row is None:
         return None
     data = dict(row)

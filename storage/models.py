@@ -22,6 +22,10 @@ RAW_DEAD = "dead"
 RAW_STATUS = "status"
 """A delivery status from the channel (sent, delivered, read, failed), applied to the outbox."""
 
+CASE_RECEIVED = "received"
+CASE_STATUSES: tuple[str, ...] = (CASE_RECEIVED,)
+"""Every status a case can have; the procedure's lifecycle adds the rest."""
+
 OUTBOX_PENDING = "pending"
 OUTBOX_SENDING = "sending"
 OUTBOX_SENT = "sent"
@@ -126,7 +130,7 @@ class Case(SQLModel, table=True):
     kind: str = Field(max_length=32)
     category: str | None = Field(default=None, max_length=64)
     unit: str = Field(foreign_key="unit.key", max_length=64)
-    status: str = Field(default="received", max_length=32)
+    status: str = Field(default=CASE_RECEIVED, max_length=32)
     priority: str = Field(default="normal", max_length=16)
     confidential: bool = False
     anonymous: bool = False

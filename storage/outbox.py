@@ -1,13 +1,19 @@
-"""The outbox: claiming messages to send and recording what the provider said."""
+"""The outbox: claiming messages to send under a lease, and recording what the provider said.
+
+A claim gives its rows a lease token and an expiry. Only the holder of a live lease writes a
+row's outcome (``WHERE state = 'sending' AND lease_token = ?``), and the sweeper takes a row back
+only once its lease has lapsed, so a slow send is never sent a second time beside itself.
+"""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, update
+from sqlalchemy import Connection, and_, bindparam, select, update
 
 from envelopes import OutboundMessage, Recipient
 from storage.db import utcnow
@@ -20,20 +26,34 @@ class Claimed:
     message: OutboundMessage
     attempts: int
     """Attempts so far, this one included."""
+    lease_token: str
+    lease_expires_at: datetime
 
 
-def claim(connection: Connection, ids: Sequence[int]) -> list[Claimed]:
-    """Take pending, due messages for sending, so that no other worker sends them too."""
+def claim(connection: Connection, ids: Sequence[int], lease: timedelta) -> list[Claimed]:
+    """Take pending, due messages for sending under a lease of ``lease``, so that no other worker
+    sends them too. On PostgreSQL rows another transaction holds (a competing worker's claim, the
+    sweeper) are skipped rather than waited for: whoever holds them sends them."""
     if not ids:
         return []
     now = utcnow()
+    waiting = and_(OUTBOX.c.id.in_(list(ids)), OUTBOX.c.state == OUTBOX_PENDING, OUTBOX.c.next_attempt_at <= now)
+    if connection.dialect.name == "postgresql":
+        waiting = and_(waiting, OUTBOX.c.id.in_(select(OUTBOX.c.id).where(waiting).with_for_update(skip_locked=True)))
+    token, expires = uuid.uuid4().hex, now + lease
     rows = connection.execute(
         update(OUTBOX)
-        .where(and_(OUTBOX.c.id.in_(list(ids)), OUTBOX.c.state == OUTBOX_PENDING, OUTBOX.c.next_attempt_at <= now))
-        .values(state=OUTBOX_SENDING, attempts=OUTBOX.c.attempts + 1, queued_at=now)
+        .where(waiting)
+        .values(
+            state=OUTBOX_SENDING,
+            attempts=OUTBOX.c.attempts + 1,
+            queued_at=now,
+            lease_token=token,
+            lease_expires_at=expires,
+        )
         .returning(OUTBOX)
     ).mappings()
-    return [Claimed(_outbound(row), row["attempts"]) for row in rows]
+    return [Claimed(_outbound(row), row["attempts"], token, expires) for row in rows]
 
 
 def _outbound(row: Any) -> OutboundMessage:
@@ -55,43 +75,63 @@ class Outcome:
     """What happened to one claimed message."""
 
     outbox_id: int
+    lease_token: str
     state: str
     provider_message_id: str | None = None
     error: str | None = None
     retry_at: datetime | None = None
 
 
-def sent(outbox_id: int, provider_message_id: str) -> Outcome:
-    return Outcome(outbox_id, OUTBOX_SENT, provider_message_id=provider_message_id)
+def sent(claimed: Claimed, provider_message_id: str) -> Outcome:
+    return Outcome(claimed.message.outbox_id, claimed.lease_token, OUTBOX_SENT, provider_message_id=provider_message_id)
 
 
-def retry_later(outbox_id: int, error: str, delay: timedelta) -> Outcome:
-    return Outcome(outbox_id, OUTBOX_PENDING, error=error, retry_at=utcnow() + delay)
+def retry_later(claimed: Claimed, error: str, delay: timedelta) -> Outcome:
+    return Outcome(
+        claimed.message.outbox_id, claimed.lease_token, OUTBOX_PENDING, error=error, retry_at=utcnow() + delay
+    )
 
 
-def dead(outbox_id: int, error: str) -> Outcome:
-    return Outcome(outbox_id, OUTBOX_DEAD, error=error)
+def dead(claimed: Claimed, error: str) -> Outcome:
+    return Outcome(claimed.message.outbox_id, claimed.lease_token, OUTBOX_DEAD, error=error)
 
 
-def record_outcomes(connection: Connection, outcomes: Sequence[Outcome]) -> None:
-    """Write what each send gave; only messages still being sent by us are changed."""
+def record_outcomes(connection: Connection, outcomes: Sequence[Outcome]) -> list[Outcome]:
+    """Write what each send gave, for the rows still claimed under the outcome's lease token;
+    returns the outcomes written (a row whose lease lapsed and was taken back is not ours)."""
     if not outcomes:
-        return
+        return []
+    held = select(OUTBOX.c.id, OUTBOX.c.lease_token).where(
+        and_(OUTBOX.c.id.in_([o.outbox_id for o in outcomes]), OUTBOX.c.state == OUTBOX_SENDING)
+    )
+    if connection.dialect.name == "postgresql":
+        held = held.with_for_update()  # nobody changes them between this look and the update
+    tokens = {row.id: row.lease_token for row in connection.execute(held)}
+    ours = [o for o in outcomes if tokens.get(o.outbox_id) == o.lease_token]
+    if not ours:
+        return []
     now = utcnow()
     rows = [
         {
             "o_id": o.outbox_id,
+            "o_token": o.lease_token,
             "o_state": o.state,
             "o_provider": o.provider_message_id,
             "o_error": o.error[:4000] if o.error else None,
             "o_sent_at": now if o.state == OUTBOX_SENT else None,
             "o_next": o.retry_at or now,
         }
-        for o in outcomes
+        for o in ours
     ]
     connection.execute(
         update(OUTBOX)
-        .where(and_(OUTBOX.c.id == bindparam("o_id"), OUTBOX.c.state == OUTBOX_SENDING))
+        .where(
+            and_(
+                OUTBOX.c.id == bindparam("o_id"),
+                OUTBOX.c.state == OUTBOX_SENDING,
+                OUTBOX.c.lease_token == bindparam("o_token"),
+            )
+        )
         .values(
             state=bindparam("o_state"),
             provider_message_id=bindparam("o_provider"),
@@ -99,6 +139,9 @@ def record_outcomes(connection: Connection, outcomes: Sequence[Outcome]) -> None
             sent_at=bindparam("o_sent_at"),
             next_attempt_at=bindparam("o_next"),
             queued_at=now,
+            lease_token=None,
+            lease_expires_at=None,
         ),
         rows,
     )
+    return ours

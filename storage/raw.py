@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, select, update
+from sqlalchemy import Connection, and_, bindparam, case, select, update
 
 from envelopes import BlobRef, RawMessage, Stored
 from storage.db import utcnow
@@ -134,28 +134,33 @@ def advance(connection: Connection, changes: Sequence[dict[str, Any]], from_stat
         connection.execute(statement, [{f"v_{k}": v for k, v in g.items()} for g in group])
 
 
-def record_failure(connection: Connection, raw_id: int, error: str, max_attempts: int) -> bool:
-    """Count a failed attempt; park the message as dead once it has failed too often.
+def record_failure(connection: Connection, raw_id: int, error: str, max_attempts: int, expected: str) -> bool:
+    """Count a failed attempt against a message still in ``expected``; park it as dead once it
+    has failed too often. A message that moved on meanwhile (another worker did it) is left alone.
 
     Returns True when the message is now dead.
     """
-    row = connection.execute(select(RAW.c.attempts).where(RAW.c.id == raw_id)).first()
-    if row is None:
-        return False
-    attempts = row.attempts + 1
-    dead = attempts >= max_attempts
-    values: dict[str, Any] = {"attempts": attempts, "error": error[:4000]}
-    if dead:
-        values["state"] = RAW_DEAD
-    connection.execute(update(RAW).where(RAW.c.id == raw_id).values(**values))
-    return bool(dead)
+    attempts = RAW.c.attempts + 1
+    row = connection.execute(
+        update(RAW)
+        .where(and_(RAW.c.id == raw_id, RAW.c.state == expected))
+        .values(
+            attempts=attempts, error=error[:4000], state=case((attempts >= max_attempts, RAW_DEAD), else_=RAW.c.state)
+        )
+        .returning(RAW.c.state)
+    ).first()
+    return row is not None and row.state == RAW_DEAD
 
 
-def mark_dead(connection: Connection, raw_id: int, reason: str) -> None:
-    """Park a message that can never succeed as it is (invalid, unparseable)."""
-    connection.execute(
-        update(RAW).where(RAW.c.id == raw_id).values(state=RAW_DEAD, error=reason[:4000], queued_at=utcnow())
+def mark_dead(connection: Connection, raw_id: int, reason: str, expected: str) -> bool:
+    """Park a message that can never succeed as it is (invalid, unparseable), if it is still in
+    ``expected``; returns whether it was."""
+    result = connection.execute(
+        update(RAW)
+        .where(and_(RAW.c.id == raw_id, RAW.c.state == expected))
+        .values(state=RAW_DEAD, error=reason[:4000], queued_at=utcnow())
     )
+    return bool(result.rowcount == 1)
 
 
 @dataclass(frozen=True, slots=True)

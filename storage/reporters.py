@@ -30,7 +30,8 @@ def resolve_reporters(connection: Connection, wanted: Sequence[tuple[Reporter, s
     """Reporter ids for ``(reporter, channel)`` pairs, creating reporters never seen before.
 
     A reporter known by any one identity keeps that id, and new identities are added to them.
-    Two messages in one batch sharing an identity get the same new reporter.
+    Two messages in one batch sharing an identity get the same new reporter. The reporter keeps
+    the first name seen; each case keeps the name its own message gave (``cases.reporter_name``).
     """
     keys_per_message = [identity_keys(reporter, channel) for reporter, channel in wanted]
     known = _lookup(connection, {k for keys in keys_per_message for k in keys})

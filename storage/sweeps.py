@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy import Connection, Select, and_, func, or_, select, update
 
 from storage.db import utcnow
 from storage.models import (
@@ -53,43 +53,71 @@ def take_stale(connection: Connection, cutoffs: Cutoffs, limit: int) -> list[Sta
     """Rows whose work item was published before their step's cutoff and not done; marks them
     re-queued now.
 
-    Outbox rows also come back when a retry falls due, and a row stuck in "sending" (its worker
-    died mid-send) goes back to pending.
+    Outbox rows also come back when a retry falls due, and a row left in "sending" goes back to
+    pending once its lease has lapsed (its worker died, or lost the database for longer): never
+    while the lease is live, however slow the send. Each UPDATE repeats its condition, so a row
+    that moved on between the look and the change (sent, just now) is left alone. On PostgreSQL
+    the look skips rows other transactions hold: a competing sweeper, a stage writing them.
     """
     now = utcnow()
-    raw_rows = connection.execute(
-        select(RAW.c.id, RAW.c.channel, RAW.c.state)
+    raw_waiting = or_(
+        and_(RAW.c.state == RAW_RECEIVED, RAW.c.queued_at < cutoffs.normalize),
+        and_(RAW.c.state == RAW_NORMALIZED, RAW.c.queued_at < cutoffs.triage),
+    )
+    raw_ids = _take(
+        connection,
+        select(RAW.c.id)
         .where(
             RAW.c.state.in_([RAW_RECEIVED, RAW_NORMALIZED]),
             RAW.c.queued_at < max(cutoffs.normalize, cutoffs.triage),
-            or_(
-                and_(RAW.c.state == RAW_RECEIVED, RAW.c.queued_at < cutoffs.normalize),
-                and_(RAW.c.state == RAW_NORMALIZED, RAW.c.queued_at < cutoffs.triage),
-            ),
+            raw_waiting,
         )
         .order_by(RAW.c.id)
-        .limit(limit)
-    ).all()
+        .limit(limit),
+    )
     due = and_(
         OUTBOX.c.state == OUTBOX_PENDING,
         OUTBOX.c.next_attempt_at <= now,
         or_(OUTBOX.c.queued_at < cutoffs.deliver, OUTBOX.c.next_attempt_at > OUTBOX.c.queued_at),
     )
-    stuck = and_(OUTBOX.c.state == OUTBOX_SENDING, OUTBOX.c.queued_at < cutoffs.deliver)
-    outbox_rows = connection.execute(
-        select(OUTBOX.c.id, OUTBOX.c.channel, OUTBOX.c.state).where(or_(due, stuck)).order_by(OUTBOX.c.id).limit(limit)
-    ).all()
-    if raw_rows:
-        connection.execute(update(RAW).where(RAW.c.id.in_([r.id for r in raw_rows])).values(queued_at=now))
-    if outbox_rows:
-        connection.execute(
-            update(OUTBOX)
-            .where(OUTBOX.c.id.in_([r.id for r in outbox_rows]))
-            .values(state=OUTBOX_PENDING, queued_at=now, next_attempt_at=now)
+    lapsed = and_(
+        OUTBOX.c.state == OUTBOX_SENDING,
+        or_(
+            OUTBOX.c.lease_expires_at < now,
+            and_(OUTBOX.c.lease_expires_at.is_(None), OUTBOX.c.queued_at < cutoffs.deliver),  # claimed before leases
+        ),
+    )
+    outbox_ids = _take(connection, select(OUTBOX.c.id).where(or_(due, lapsed)).order_by(OUTBOX.c.id).limit(limit))
+    stale: list[Stale] = []
+    if raw_ids:
+        changed = connection.execute(
+            update(RAW)
+            .where(and_(RAW.c.id.in_(raw_ids), raw_waiting))
+            .values(queued_at=now)
+            .returning(RAW.c.id, RAW.c.channel, RAW.c.state)
         )
-    return [Stale("raw_message", r.id, r.channel, r.state) for r in raw_rows] + [
-        Stale("outbox", r.id, r.channel, r.state) for r in outbox_rows
-    ]
+        stale += [Stale("raw_message", r.id, r.channel, r.state) for r in changed]
+    if outbox_ids:
+        again = connection.execute(
+            update(OUTBOX)
+            .where(and_(OUTBOX.c.id.in_(outbox_ids), due))
+            .values(queued_at=now, next_attempt_at=now)
+            .returning(OUTBOX.c.id, OUTBOX.c.channel, OUTBOX.c.state)
+        ).all()
+        taken_back = connection.execute(
+            update(OUTBOX)
+            .where(and_(OUTBOX.c.id.in_(outbox_ids), lapsed))
+            .values(state=OUTBOX_PENDING, queued_at=now, next_attempt_at=now, lease_token=None, lease_expires_at=None)
+            .returning(OUTBOX.c.id, OUTBOX.c.channel, OUTBOX.c.state)
+        ).all()
+        stale += [Stale("outbox", r.id, r.channel, r.state) for r in [*again, *taken_back]]
+    return stale
+
+
+def _take(connection: Connection, query: Select[tuple[int]]) -> list[int]:
+    if connection.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return list(connection.scalars(query))
 
 
 def count_unfinished(connection: Connection) -> dict[tuple[str, str], int]:

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from kombu import Connection
+from kombu.connection import Connection
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 

@@ -11,6 +11,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from config.settings import load_settings
+from pipeline.app import COMPONENTS
 from tests.support import eventually, make_settings, running_pipeline
 from workers import cli
 
@@ -77,12 +79,21 @@ def test_connectors_list() -> None:
     result = CliRunner().invoke(cli, ["connectors", "list", "--format", "json"], obj={})
     assert result.exit_code == 0
     [webform] = [c for c in json.loads(result.output) if c["name"] == "webform"]
-    assert webform["enabled"] and webform["inbound"] == "webhook"
+    assert webform["enabled"] and webform["roles"] == ["send", "webhook"]
+    table = CliRunner().invoke(cli, ["connectors", "list"], obj={}).output
+    assert re.search(r"^webform +enabled +send\+webhook +Web form", table, re.MULTILINE), table
 
 
-def test_worker_refuses_the_in_process_queue() -> None:
-    result = CliRunner().invoke(cli, ["worker", "triage"], obj={})
+@pytest.mark.parametrize("component", COMPONENTS)
+def test_every_component_is_a_worker_and_refuses_the_in_process_queue(component: str) -> None:
+    result = CliRunner().invoke(cli, ["worker", component], obj={})
     assert result.exit_code == 2 and "memory://" in result.output
+
+
+def test_an_unknown_worker_lists_the_components() -> None:
+    result = CliRunner().invoke(cli, ["worker", "normaliser"], obj={})
+    assert result.exit_code == 2
+    assert "'normaliser' is not one of" in result.output and "'media'" in result.output
 
 
 @pytest.mark.parametrize(("value", "enabled"), [("false", False), ("no", False), ("0", False), ("true", True)])
@@ -110,3 +121,32 @@ def test_status_says_empty_on_an_empty_database(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["status"], env=env, obj={})
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == ["raw_message: empty", "outbox: empty"]
+
+
+async def test_cases_list_from_another_directory_reads_the_same_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A relative data_dir in a config file is the file's own: no second, empty database appears
+    because the command ran from somewhere else."""
+    config = tmp_path / "etc" / "satupintu.toml"
+    config.parent.mkdir()
+    config.write_text('data_dir = "data"\n')
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+
+    monkeypatch.chdir(first)
+    settings = make_settings(load_settings(config).data_dir)
+    async with running_pipeline(settings) as app:
+        async with aiohttp.ClientSession(app.base_url) as http:
+            report = {"email": "a@example.id", "text": "Proyektor ruang B201 mati."}
+            async with http.post("/api/v1/reports", json=report) as response:
+                assert response.status == 202
+        await eventually(lambda: app.scalar("SELECT count(*) FROM cases") == 1)
+
+    for directory in (first, second):
+        monkeypatch.chdir(directory)
+        result = CliRunner().invoke(cli, ["--config", str(config), "cases", "list", "--format", "json"], obj={})
+        assert result.exit_code == 0, result.output
+        assert [c["subject"] for c in json.loads(result.output)] == ["Proyektor ruang B201 mati."]
+    assert not (second / "data").exists()

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from click.testing import CliRunner, Result
+from sqlalchemy import Connection, text
 
+from storage.db import create_db_engine
 from tests.support import eventually, make_settings, running_pipeline
 from workers import cli
 
@@ -22,10 +26,11 @@ CONFIDENTIAL = {
 }
 
 
-@pytest.fixture
-async def env(tmp_path: Path) -> dict[str, str]:
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
     """A database with a confidential case and a case with an attachment, receipts delivered."""
-    settings = make_settings(tmp_path / "var")
+    database = {} if request.param == "sqlite" else {"database_url": request.getfixturevalue("postgres_url")}
+    settings = make_settings(tmp_path / "var", **database)
     async with running_pipeline(settings) as app:
         async with aiohttp.ClientSession(app.base_url) as http:
             async with http.post("/api/v1/reports", json=CONFIDENTIAL) as response:
@@ -38,7 +43,7 @@ async def env(tmp_path: Path) -> dict[str, str]:
             async with http.post("/api/v1/reports", data=form) as response:
                 assert response.status == 202
         await eventually(lambda: app.scalar("SELECT count(*) FROM outbox WHERE state = 'sent'") == 2)
-    return {"SATUPINTU_DATA_DIR": str(settings.data_dir)}
+    return {"SATUPINTU_DATA_DIR": str(settings.data_dir), "SATUPINTU_DATABASE_URL": settings.database_url}
 
 
 def invoke(env: dict[str, str], *args: str) -> Result:
@@ -119,3 +124,80 @@ def test_a_mistyped_check_digit_is_pointed_out(env: dict[str, str]) -> None:
     result = CliRunner().invoke(cli, ["cases", "show", wrong], env=env, obj={})
     assert result.exit_code == 1
     assert "check digit does not match" in result.output and "no such case" not in result.output
+
+
+def test_show_says_how_the_receipt_went(env: dict[str, str]) -> None:
+    shown = invoke(env, "cases", "show", tracking(env, False)).output
+    assert re.search(r"receipt_via +webform", shown), shown
+    case = json.loads(invoke(env, "cases", "show", tracking(env, False), "--format", "json").output)
+    assert case["receipt_via"] == "webform"
+
+
+def test_a_receipt_no_channel_could_carry_is_to_be_given_in_person(env: dict[str, str]) -> None:
+    with database(env) as connection:
+        connection.execute(text("UPDATE cases SET receipt_via = NULL WHERE NOT confidential"))
+    shown = invoke(env, "cases", "show", tracking(env, False)).output
+    assert re.search(r"receipt_via +in person / by phone", shown), shown
+
+
+def test_media_that_could_not_be_fetched_is_shown_with_the_reason(env: dict[str, str]) -> None:
+    """What the media step records when a channel's media id cannot be fetched any more."""
+    with database(env) as connection:
+        connection.execute(
+            text(
+                "INSERT INTO media (raw_message_id, position, channel, media_id, kind, filename, state, attempts, "
+                "next_attempt_at, error, created_at) SELECT raw_message_id, 0, 'webform', 'm-1', 'image', NULL, "
+                "'failed', 5, received_at, 'the provider answered 404', received_at FROM case_message "
+                "WHERE case_id = (SELECT id FROM cases WHERE NOT confidential)"
+            )
+        )
+    shown = invoke(env, "cases", "show", tracking(env, False)).output
+    assert "attachment: image could not be fetched: the provider answered 404" in shown, shown
+    assert "lampu.png (image/png, 15 bytes)" in shown
+
+
+def test_a_confidential_case_hides_the_name_its_message_gave(env: dict[str, str]) -> None:
+    reference = tracking(env, True)
+    hidden = json.loads(invoke(env, "cases", "show", reference, "--format", "json").output)
+    assert hidden["reporter_name"] == "[rahasia]"
+    revealed = json.loads(invoke(env, "cases", "show", reference, "--reveal", "--format", "json").output)
+    assert revealed["reporter_name"] == "Rina Wulandari"
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "valid"),
+    [("--status", "bogus", "received"), ("--unit", "nosuch", "ppkpt"), ("--channel", "wa", "webform")],
+)
+def test_an_unknown_filter_value_is_refused_with_the_valid_ones(
+    env: dict[str, str], option: str, value: str, valid: str
+) -> None:
+    result = CliRunner().invoke(cli, ["cases", "list", option, value], env=env, obj={})
+    assert result.exit_code == 2, result.output
+    assert f"'{value}' is not a case {option[2:]}" in result.output and valid in result.output
+    assert "no cases" not in result.output
+
+
+def test_known_filter_values_filter(env: dict[str, str]) -> None:
+    assert len(listed(env, "--status", "received")) == 2
+    [confidential] = listed(env, "--unit", "ppkpt")
+    assert confidential["confidential"]
+    assert len(listed(env, "--channel", "webform")) == 2
+    assert invoke(env, "cases", "list", "--unit", "akademik").output == "no cases\n"
+
+
+def test_a_value_only_stored_cases_have_is_still_a_filter(env: dict[str, str]) -> None:
+    """A unit dropped from routing.toml or a connector since uninstalled still has its old cases."""
+    with database(env) as connection:
+        connection.execute(text("UPDATE cases SET channel = 'faks' WHERE confidential"))
+    [case] = listed(env, "--channel", "faks")
+    assert case["confidential"]
+
+
+@contextmanager
+def database(env: dict[str, str]) -> Iterator[Connection]:
+    engine = create_db_engine(env["SATUPINTU_DATABASE_URL"])
+    try:
+        with engine.begin() as connection:
+            yield connection
+    finally:
+        engine.dispose()

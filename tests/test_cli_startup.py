@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-import workers
+import cli.serve
 from tests.support import REPO, free_port
-from workers import cli
+from workers import cli as satupintu
 
 PASSWORD = "sandi-rahasia"
 
 
 def invoke(args: list[str], env: dict[str, str]) -> Result:
-    return CliRunner().invoke(cli, args, env=env, obj={})
+    return CliRunner().invoke(satupintu, args, env=env, obj={})
 
 
 def assert_one_line_exit_2(result: Result, *expected: str) -> None:
@@ -68,7 +68,7 @@ def test_a_port_taken_after_the_check_is_still_one_message(
     tmp_path: Path, occupied_port: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Another process may take the port between the check and the server's own bind."""
-    monkeypatch.setattr(workers, "check_port", lambda http: None)
+    monkeypatch.setattr(cli.serve, "check_port", lambda http: None)
     env = {
         "SATUPINTU_DATA_DIR": str(tmp_path),
         "SATUPINTU_HTTP__PORT": str(occupied_port),

@@ -1,7 +1,8 @@
 """The triage stage: thread, classify, route, set deadlines, write the receipt to the outbox.
 
 A message joins the open case of its conversation; otherwise it opens a new case with a
-tracking number, and the receipt is written to the outbox in the same transaction.
+tracking number, and the receipt is written to the outbox in the same transaction, addressed
+by the reply policy (``triage.replies``); a case no channel can reach records that instead.
 """
 
 from __future__ import annotations
@@ -15,16 +16,18 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from config.routing import RoutingConfig
+from envelopes import NormalizedMessage, work_items
 from pipeline.queues import Publisher
-from envelopes import NormalizedMessage, Recipient, work_items
 from pipeline.stage import RawStage, StageResult
 from storage import cases as store
 from storage.db import utcnow
-from storage.models import OUTBOX_PENDING, RAW_NORMALIZED, RAW_TRIAGED
+from storage.models import CASE_RECEIVED, OUTBOX_PENDING, RAW_NORMALIZED, RAW_TRIAGED
 from storage.raw import advance, load_normalized, still_in
 from triage.calendar import WorkingCalendar
 from triage.classify import Classification, Classifier
+from triage.numbering import TrackingNumbers
 from triage.receipt import ReceiptFacts, receipt
+from triage.replies import InPerson, ReplyPolicy, Route, route_receipt
 from triage.tracking import TrackingNumber
 
 logger = logging.getLogger(__name__)
@@ -40,6 +43,8 @@ class TriagePolicy:
     tracking_prefix: str
     first_response_days: int
     resolution_days: int
+    replies: ReplyPolicy
+    tracking_block_size: int
 
 
 @dataclass(slots=True)
@@ -49,7 +54,13 @@ class _NewCase:
     members: list[NormalizedMessage] = field(default_factory=list)
     id: int | None = None
     tracking_number: str = ""
+    reply: Route | InPerson | None = None
     row: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def receipt_via(self) -> str | None:
+        """The channel the receipt goes by; None when it must be given in person."""
+        return self.reply.channel if isinstance(self.reply, Route) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +74,7 @@ class TriageStage(RawStage[list[Classified]]):
 
     step = "triage"
     done_event = "triaged"
+    waits_in = RAW_NORMALIZED
 
     def __init__(
         self,
@@ -76,12 +88,22 @@ class TriageStage(RawStage[list[Classified]]):
         super().__init__(engine, publisher, max_attempts=max_attempts)
         self.classifier = Classifier(routing)
         self.policy = policy
+        self.numbers = TrackingNumbers(engine, policy.tracking_block_size)
         self.sensitive_units = routing.sensitive_units
         self.unit_names = {unit.key: unit.name for unit in routing.units}
 
     def prepare(self, connection: Connection, ids: Sequence[int]) -> list[Classified]:
-        """Classify every message up front; one that joins an open case does not use its result."""
+        """Classify every message up front; one that joins an open case does not use its result.
+
+        Tracking numbers for as many new cases as there are messages are reserved here, in a
+        short transaction of their own, so that the triage transaction never waits on the counter.
+        """
         messages = [NormalizedMessage.model_validate(record) for record in load_normalized(connection, ids)]
+        needs: dict[str, int] = {}
+        for message in messages:
+            scope = self._scope(message)
+            needs[scope] = needs.get(scope, 0) + 1
+        self.numbers.reserve(needs)
         classify = self.classifier.classify
         return [Classified(m, classify(m.text, m.subject, m.declared_kind)) for m in messages]
 
@@ -99,15 +121,13 @@ class TriageStage(RawStage[list[Classified]]):
         self._add_messages(connection, messages, case_of)
         store.record_events(connection, [_appended_event(m, case_id) for m, case_id in appended])
         store.touch_cases(connection, (case_id for _, case_id in appended))
-        outbox_ids = self._write_receipts(connection, new_cases)
+        receipts = self._write_receipts(connection, new_cases)
         advance(
             connection,
             [{"id": m.raw_message_id, "state": RAW_TRIAGED, "case_id": case_of[m.raw_message_id]} for m in messages],
             RAW_NORMALIZED,
         )
-        onward = work_items(
-            "deliver", "outbox", ((oid, case.message.channel) for case, oid in zip(new_cases, outbox_ids, strict=True))
-        )
+        onward = work_items("deliver", "outbox", receipts)
         done: dict[str, list[object]] = {"raw_message_ids": [m.raw_message_id for m in messages]}
         if new_cases:
             done["new_case_ids"] = [case.id for case in new_cases]
@@ -134,15 +154,14 @@ class TriageStage(RawStage[list[Classified]]):
     def _create_cases(self, connection: Connection, new_cases: list[_NewCase]) -> None:
         if not new_cases:
             return
-        by_year: dict[int, list[_NewCase]] = {}
+        by_scope: dict[str, list[_NewCase]] = {}
         for case in new_cases:
-            year = case.message.received_at.astimezone(self.policy.calendar.zone).year % 100
-            by_year.setdefault(year, []).append(case)
-        for year, group in sorted(by_year.items()):
-            first = store.reserve_sequences(connection, f"{year:02d}", len(group))
-            for offset, case in enumerate(group):
-                case.tracking_number = str(TrackingNumber(self.policy.tracking_prefix, year, first + offset))
+            by_scope.setdefault(self._scope(case.message), []).append(case)
+        for scope, group in sorted(by_scope.items()):
+            for case, sequence in zip(group, self.numbers.take(scope, len(group)), strict=True):
+                case.tracking_number = str(TrackingNumber(self.policy.tracking_prefix, int(scope), sequence))
         for case in new_cases:
+            case.reply = route_receipt(case.message, self.policy.replies)
             case.row = self._case_row(case)
         ids = store.insert_cases(connection, [case.row for case in new_cases])
         for case, case_id in zip(new_cases, ids, strict=True):
@@ -151,6 +170,13 @@ class TriageStage(RawStage[list[Classified]]):
         store.record_events(
             connection, [_appended_event(m, case.id) for case in new_cases for m in case.members[1:] if case.id]
         )
+        store.record_events(
+            connection, [_in_person_event(c.id, c.reply) for c in new_cases if isinstance(c.reply, InPerson)]
+        )
+
+    def _scope(self, message: NormalizedMessage) -> str:
+        """Tracking numbers count per year of receipt in the unit's zone: ``26``."""
+        return f"{message.received_at.astimezone(self.policy.calendar.zone).year % 100:02d}"
 
     def _case_row(self, case: _NewCase) -> dict[str, Any]:
         message, found = case.message, case.classification
@@ -161,13 +187,15 @@ class TriageStage(RawStage[list[Classified]]):
             "kind": found.kind,
             "category": found.unit,
             "unit": found.unit,
-            "status": "received",
+            "status": CASE_RECEIVED,
             "priority": found.priority,
             "confidential": found.confidential or unit_sensitive or message.anonymous,
             "anonymous": message.anonymous,
             "complete": found.complete,
             "reporter_id": message.reporter.reporter_id,
+            "reporter_name": None if message.anonymous else message.reporter.name,
             "channel": message.channel,
+            "receipt_via": case.receipt_via,
             "conversation_key": message.conversation_key,
             "subject": message.subject or _first_line(message.text),
             "routing_rules": ", ".join(found.rules),
@@ -206,11 +234,14 @@ class TriageStage(RawStage[list[Classified]]):
             ],
         )
 
-    def _write_receipts(self, connection: Connection, new_cases: Sequence[_NewCase]) -> list[int]:
+    def _write_receipts(self, connection: Connection, new_cases: Sequence[_NewCase]) -> list[tuple[int, str]]:
+        """Outbox rows for the cases a channel reaches; returns their ids with that channel."""
         now = utcnow()
         rows = []
         for case in new_cases:
-            row = case.row
+            route, row = case.reply, case.row
+            if not isinstance(route, Route):
+                continue
             subject, text = receipt(
                 ReceiptFacts(
                     tracking_number=case.tracking_number,
@@ -225,13 +256,13 @@ class TriageStage(RawStage[list[Classified]]):
             rows.append(
                 {
                     "case_id": case.id,
-                    "channel": case.message.channel,
+                    "channel": route.channel,
                     "purpose": "receipt",
                     "idempotency_key": f"receipt:{case.id}",
-                    "recipient": _recipient(case.message).model_dump(mode="json"),
+                    "recipient": route.recipient.model_dump(mode="json"),
                     "subject": subject,
                     "body": text,
-                    "in_reply_to": case.message.channel_message_id,
+                    "in_reply_to": route.in_reply_to,
                     "state": OUTBOX_PENDING,
                     "attempts": 0,
                     "queued_at": now,
@@ -239,19 +270,8 @@ class TriageStage(RawStage[list[Classified]]):
                     "created_at": now,
                 }
             )
-        return store.insert_outbox(connection, rows)
-
-
-def _recipient(message: NormalizedMessage) -> Recipient:
-    reporter = message.reporter
-    return Recipient(
-        conversation_key=message.conversation_key,
-        email=reporter.email,
-        phone=reporter.phone,
-        channel_user_id=reporter.channel_user_id,
-        name=reporter.name,
-        raw_message_id=message.raw_message_id,
-    )
+        ids = store.insert_outbox(connection, rows)
+        return [(outbox_id, str(row["channel"])) for outbox_id, row in zip(ids, rows, strict=True)]
 
 
 def _created_event(case: _NewCase) -> dict[str, Any]:
@@ -268,8 +288,14 @@ def _created_event(case: _NewCase) -> dict[str, Any]:
             "rules": list(found.rules),
             "channel": case.message.channel,
             "raw_message_id": case.message.raw_message_id,
+            "receipt_via": case.receipt_via,
         },
     }
+
+
+def _in_person_event(case_id: int | None, reply: InPerson) -> dict[str, Any]:
+    """The officer's cue: no channel carries the receipt, so the tracking number is given in person."""
+    return {"case_id": case_id, "actor": ACTOR, "action": "receipt_in_person", "detail": {"reason": reply.reason}}
 
 
 def _appended_event(message: NormalizedMessage, case_id: int) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -9,14 +10,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from config.settings import ConfigError, load_settings
+from config.settings import ConfigError, default_data_dir, load_settings
 from tests.support import REPO
 from workers import cli
 
 
 def test_defaults_are_the_embedded_pipeline() -> None:
     settings = load_settings()
-    assert settings.database_url == "sqlite:///var/satupintu.db"
+    assert settings.database_url == f"sqlite:///{REPO / 'var' / 'satupintu.db'}"
     assert settings.broker_url == "memory://"
     assert (settings.http.host, settings.http.port) == ("127.0.0.1", 8080)
     assert settings.timezone == "Asia/Makassar"
@@ -102,3 +103,64 @@ def test_config_show_masks_secrets(tmp_path: Path) -> None:
     for secret in ("rahasia-sekali", "sandi-smtp", "tanda-tangan"):
         assert secret not in result.output
     assert "amqp://ult:****@127.0.0.1" in result.output
+
+
+def test_a_checkout_keeps_its_data_in_its_own_var_wherever_the_command_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings()
+    assert settings.data_dir == REPO / "var"  # what `make run` uses
+    assert settings.blob_dir == REPO / "var" / "blobs"
+
+
+@pytest.mark.parametrize("pyproject", [None, '[project]\nname = "another-project"\n', "not toml ["])
+def test_an_installed_package_keeps_its_data_in_the_users_data_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pyproject: str | None
+) -> None:
+    """config/ of an installed package sits in site-packages, beside no pyproject.toml of ours."""
+    site_packages = tmp_path / "site-packages"
+    (site_packages / "config").mkdir(parents=True)
+    if pyproject is not None:
+        (site_packages / "pyproject.toml").write_text(pyproject)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home-data"))
+    assert default_data_dir(site_packages / "config") == tmp_path / "home-data" / "satupintu"
+
+
+def test_relative_paths_in_a_config_file_are_taken_from_its_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path.resolve() / "etc"
+    site.mkdir()
+    (site / "site.toml").write_text('data_dir = "data"\nrouting_file = "../routing/units.toml"\n')
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    settings = load_settings(Path("../etc/site.toml"))
+    assert settings.data_dir == site / "data"
+    assert settings.routing_file == site.parent / "routing" / "units.toml"
+    assert settings.database_url == f"sqlite:///{site / 'data' / 'satupintu.db'}"
+
+
+def test_a_relative_path_from_the_environment_is_taken_from_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SATUPINTU_DATA_DIR", "var2")
+    assert load_settings().data_dir == tmp_path.resolve() / "var2"
+
+
+def test_config_show_prints_the_absolute_data_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["config", "show"], env={"SATUPINTU_DATA_DIR": "var"}, obj={})
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.output)
+    assert shown["data_dir"] == str(tmp_path.resolve() / "var")
+    assert shown["database_url"] == f"sqlite:///{tmp_path.resolve() / 'var' / 'satupintu.db'}"
+
+
+def test_a_malformed_config_file_names_it(tmp_path: Path) -> None:
+    config = tmp_path / "broken.toml"
+    config.write_text("[http\nport = 1\n")
+    with pytest.raises(ConfigError, match=f"config file {config}: "):
+        load_settings(config)

@@ -1,4 +1,5 @@
-"""The connector SDK: discovery (folders and entry points), config errors, pull loop, importer."""
+"""The connector SDK: discovery (folders and entry points), role checks, config errors and secret
+files, and a connector from another package pulled or imported all the way to its receipt."""
 
 from __future__ import annotations
 
@@ -9,19 +10,25 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
-from connectors.base import ConnectorConfigError, ConnectorContext
+from config.settings import effective_config, load_settings
+from connectors.base import (
+    Connector,
+    ConnectorConfigError,
+    ConnectorContext,
+    ConnectorSpec,
+    Outbound,
+    OutboundMessage,
+    RawMessage,
+    SendResult,
+    WebhookInbound,
+)
 from connectors.registry import discover, load_enabled
-from pipeline.inbound import run_poll_loop
-from pipeline.ingest import Ingestor
-from pipeline.queues import Publisher, Topology
-from storage.blobs import BlobStore
-from storage.db import create_db_engine
-from storage.migrate import upgrade
-from storage.state import state_get
+from tests.connectors.examples import EXAMPLES
 from tests.support import REPO, eventually, make_settings, running_pipeline
 from workers import cli
 
@@ -54,7 +61,8 @@ def test_built_in_folders_are_found() -> None:
 def test_other_packages_are_found_through_entry_points(sample_entry_points: None) -> None:
     found = discover()
     assert {"webform", "sample_poll", "sample_import"} <= set(found)
-    assert found["sample_poll"].spec.inbound == "poll"
+    assert found["sample_poll"].spec.inbound == "pull"
+    assert found["sample_import"].spec.roles == {"import", "send"}
 
 
 def test_a_misspelt_connector_stops_start_up_with_a_suggestion() -> None:
@@ -71,46 +79,89 @@ def test_disabled_connectors_are_not_loaded() -> None:
     assert load_enabled({"webform": {"enabled": False}}, ConnectorContext()) == {}
 
 
-async def test_pull_loop_stores_pages_and_keeps_its_cursor(sample_entry_points: None, tmp_path: Path) -> None:
+class _Hook(Connector[Any], WebhookInbound):
+    def parse(self, raw_id: int, raw: RawMessage) -> None:
+        return None
+
+
+def _spec(*roles: str) -> ConnectorSpec:
+    return ConnectorSpec(name="hook", display_name="Hook", roles=frozenset(roles), event_types=frozenset())  # type: ignore[arg-type]
+
+
+class DeclaresSend(_Hook):
+    spec = _spec("webhook", "send")
+
+
+class SendsUndeclared(_Hook, Outbound):
+    spec = _spec("webhook")
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        return SendResult("x")
+
+
+class SendMissing(_Hook, Outbound):
+    spec = _spec("webhook", "send")
+
+
+class UnknownRole(_Hook):
+    spec = _spec("webhook", "telepathy")
+
+
+@pytest.mark.parametrize(
+    ("connector", "problem"),
+    [
+        (DeclaresSend, r"declares roles it does not implement: send \(Outbound\)"),
+        (SendsUndeclared, r"implements roles it does not declare: \['send'\]"),
+        (SendMissing, "does not implement send"),
+        (UnknownRole, r"unknown roles \['telepathy'\]"),
+    ],
+)
+def test_declared_roles_must_be_what_the_class_does(connector: type[Connector[Any]], problem: str) -> None:
+    with pytest.raises(ConnectorConfigError, match=rf"connectors\.hook: {problem}"):
+        load_enabled({"hook": {}}, ConnectorContext(), available={"hook": connector})
+
+
+def test_a_secret_comes_from_the_file_named_in_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = tmp_path / "signing_key"
+    key.write_text("k3y-from-a-file\n")
+    monkeypatch.setenv("SATUPINTU_CONNECTORS__EXAMPLE_SMS__SIGNING_KEY_FILE", str(key))
+    settings = load_settings(data_dir=tmp_path)
+    available = {**discover(), **EXAMPLES}
+    connectors = load_enabled(settings.connectors, ConnectorContext(), available=available)
+    assert connectors["example_sms"].config.signing_key.get_secret_value() == "k3y-from-a-file"
+
+    shown = effective_config(settings)["connectors"]["example_sms"]
+    assert shown == {"signing_key_file": "**********"}, "config show names no secret and no secret's file"
+
+    key.unlink()
+    with pytest.raises(ConnectorConfigError, match=r"connectors\.example_sms\.signing_key_file: cannot read"):
+        load_enabled(settings.connectors, ConnectorContext(), available=available)
+    with pytest.raises(ConnectorConfigError, match="give signing_key or signing_key_file, not both"):
+        load_enabled(
+            {"example_sms": {"signing_key": "k", "signing_key_file": str(key)}}, ConnectorContext(), available=EXAMPLES
+        )
+
+
+async def test_a_pull_connector_from_another_package_gets_its_receipts(
+    sample_entry_points: None, tmp_path: Path
+) -> None:
     folder = tmp_path / "inbox"
-    settings = make_settings(tmp_path / "var")
-    engine = create_db_engine(settings.database_url)
-    upgrade(engine)
-    connector = load_enabled({"sample_poll": {"folder": str(folder)}}, ConnectorContext())["sample_poll"]
-    topology = Topology(settings.broker_url, settings.pipeline.queue_prefix)
-    ingest = Ingestor(engine, Publisher(topology, ["sample_poll"]), BlobStore(tmp_path / "blobs"))
-
-    def stored() -> int:
-        with engine.connect() as connection:
-            return len(connection.exec_driver_sql("SELECT id FROM raw_message").all())
-
-    stop = asyncio.Event()
-    loop = asyncio.create_task(run_poll_loop(connector, ingest, stop))  # type: ignore[arg-type]
-    await asyncio.sleep(0.3)  # the folder is missing: the loop waits, it does not die
-    assert not loop.done()
     folder.mkdir()
-    for number in range(5):
-        (folder / f"{number:03d}.json").write_text(json.dumps({"phone": "081234567890", "text": f"catatan {number}"}))
-    await eventually(lambda: stored() == 5)
-    stop.set()
-    await loop
-    with engine.begin() as connection:
-        assert state_get(connection, "sample_poll", "cursor") == "004.json"
-
-    # started again, it resumes after the cursor and stores nothing twice
-    (folder / "005.json").write_text(json.dumps({"phone": "081234567890", "text": "catatan 5"}))
-    stop = asyncio.Event()
-    loop = asyncio.create_task(run_poll_loop(connector, ingest, stop))  # type: ignore[arg-type]
-    await eventually(lambda: stored() == 6)
-    stop.set()
-    await loop
-    ingest.close()
-    engine.dispose()
+    for number in range(3):
+        (folder / f"{number:03d}.json").write_text(
+            json.dumps({"phone": f"08123456789{number}", "text": f"catatan {number}"})
+        )
+    settings = make_settings(tmp_path / "var", connectors={"sample_poll": {"folder": str(folder)}})
+    async with running_pipeline(settings) as app:
+        await eventually(lambda: app.scalar("SELECT count(*) FROM outbox WHERE state = 'sent'") == 3)
+        assert app.scalar("SELECT count(*) FROM raw_message WHERE channel = 'sample_poll'") == 3
 
 
 async def test_import_twice_adds_nothing_the_second_time(sample_entry_points: None, tmp_path: Path) -> None:
     sheet = tmp_path / "panggilan-2026-11.csv"
-    sheet.write_text("id,phone,text\n1,0812-1111-2222,Menanyakan jadwal wisuda\n2,0813 3333 4444,AC kelas rusak\n")
+    sheet.write_text(
+        "id,phone,text\n1,0812-1111-2222,Menanyakan jadwal wisuda\n2,0813 3333 4444,AC kelas rusak\n3,,Tanpa nomor\n"
+    )
     settings = make_settings(tmp_path / "var", connectors={"webform": {"enabled": True}, "sample_import": {}})
     env = {
         "SATUPINTU_DATA_DIR": str(settings.data_dir),
@@ -119,10 +170,11 @@ async def test_import_twice_adds_nothing_the_second_time(sample_entry_points: No
     }
     runner = CliRunner()
     first = runner.invoke(cli, ["import", "sample_import", str(sheet)], env=env, obj={})
-    assert first.exit_code == 0, first.output
-    assert "2 new, 0 already imported" in first.output
+    assert first.exit_code == 1, "a row was rejected"
+    assert "line 4, column phone: no phone number" in first.output
+    assert "2 accepted, 0 already imported, 1 rejected" in first.output
     second = runner.invoke(cli, ["import", "sample_import", str(sheet)], env=env, obj={})
-    assert "0 new, 2 already imported" in second.output
+    assert "0 accepted, 2 already imported, 1 rejected" in second.output
 
     wrong = runner.invoke(cli, ["import", "webform", str(sheet)], env=env, obj={})
     assert wrong.exit_code != 0 and "not an enabled importing connector" in wrong.output

@@ -1,6 +1,7 @@
 """SIGKILL `satupintu run` in the middle of a stream of submissions, start it again: every
-accepted submission ends as exactly one case with exactly one receipt, and a client retrying
-a request that failed in the crash makes no second case."""
+accepted submission ends as exactly one case with exactly one receipt, no case or receipt is
+left that no message made, and a client retrying a request that failed in the crash makes no
+second case."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ def _environment(settings: Settings) -> dict[str, str]:
         SATUPINTU_PIPELINE__QUEUE_PREFIX=settings.pipeline.queue_prefix,
         SATUPINTU_PIPELINE__SWEEP_INTERVAL_SECONDS="0.5",
         SATUPINTU_PIPELINE__STALE_AFTER_SECONDS="2",
+        SATUPINTU_PIPELINE__SEND_LEASE_SECONDS="4",  # a receipt claimed when the process died waits this
         SATUPINTU_LOG__FORMAT="json",
     )
     return env
@@ -180,3 +182,6 @@ def _assert_exactly_once(app: Running, accepted: set[str]) -> None:
     assert all(c["messages"] == 1 and c["receipts"] == 1 and c["sent"] == 1 for c in per_case)
     numbers = app.rows("SELECT count(DISTINCT tracking_number) AS n, count(*) AS total FROM cases")[0]
     assert numbers["n"] == numbers["total"]
+    orphans = "NOT EXISTS (SELECT 1 FROM raw_message r WHERE r.case_id = {})"
+    assert app.scalar(f"SELECT count(*) FROM cases c WHERE {orphans.format('c.id')}") == 0, "a case no message made"
+    assert app.scalar(f"SELECT count(*) FROM outbox o WHERE {orphans.format('o.case_id')}") == 0, "a stray receipt"

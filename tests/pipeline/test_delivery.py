@@ -54,7 +54,8 @@ async def test_receipt_is_mailed_when_smtp_is_configured(tmp_path: Path, mailbox
         assert mail["To"] == "dewi@example.id"
         assert tracking in mail["Subject"]
         assert mail["Auto-Submitted"] == "auto-replied"
-        assert tracking in mail.get_payload(decode=True).decode()
+        body = mail.get_payload(decode=True)
+        assert isinstance(body, bytes) and tracking in body.decode()
         assert outbox(app)["provider_message_id"] == mail["Message-ID"]
 
 

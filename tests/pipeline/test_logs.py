@@ -9,9 +9,14 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from pydantic import ValidationError
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from config.settings import LogSettings
+from envelopes import NormalizedMessage
 from pipeline.logs import configure_logging
+from storage.db import create_db_engine
 from tests.support import eventually, make_settings, running_pipeline
 
 
@@ -40,6 +45,80 @@ def test_identities_quoted_by_errors_are_masked(capsys: pytest.CaptureFixture[st
     for identity in ("siti.rahma@kampus.ac.id", "6281234567890", "0812-3456-7890"):
         assert identity not in line
     assert "<phone>" in record["exception"], "the traceback is masked too"
+
+
+def logged(capsys: pytest.CaptureFixture[str], message: str, *args: object) -> str:
+    """What one error line says, through the JSON logging the processes use."""
+    configure_logging(LogSettings(level="INFO", format="json"))
+    logging.getLogger("satupintu.test").error(message, *args)
+    [line] = capsys.readouterr().err.splitlines()
+    return str(json.loads(line)["event"])
+
+
+@pytest.mark.parametrize(
+    "phone", ["+62 812-3456-7891", "(0812) 3456-7891", "0812.3456.7891", "021 5550 1234", "62 812 3456 7891"]
+)
+def test_phone_numbers_however_written_are_masked(capsys: pytest.CaptureFixture[str], phone: str) -> None:
+    assert logged(capsys, "provider refused %s: not on WhatsApp", phone) == "provider refused <phone>: not on WhatsApp"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "case ULT-26-00012-3 opened",
+        "raw_message_ids=[12345678, 12345679]",
+        "queued at 2026-12-01 08:04:44",
+        "broker 127.0.0.1:5672 is back",
+        "blob 4e07408562bedb8b60ce05c1decfe3ad16b72230967de01f640b7e4729b49fce stored",
+    ],
+)
+def test_what_an_operator_follows_by_is_not_mistaken_for_a_phone(capsys: pytest.CaptureFixture[str], text: str) -> None:
+    assert logged(capsys, "%s", text) == text
+
+
+def test_a_validation_errors_input_is_not_logged(capsys: pytest.CaptureFixture[str]) -> None:
+    submission = {"name": "Siti Aminah", "email": "siti@example.id", "phone": "081234567890", "text": 42}
+    with pytest.raises(ValidationError) as caught:
+        NormalizedMessage.model_validate({"channel": "webform", "reporter": submission})
+    configure_logging(LogSettings(level="INFO", format="json"))
+    logger = logging.getLogger("satupintu.test")
+    try:
+        raise caught.value
+    except ValidationError as exc:
+        logger.exception("normalize failed: %s", exc)
+        logger.error("invalid work item: %s", exc.errors()[:2])
+    output = capsys.readouterr().err
+    assert "Siti Aminah" not in output and "Siti" not in output
+    assert "input_value=<hidden>" in output and "'input': <hidden>" in output
+    assert "channel_message_id" in output and "Field required" in output, "the problem itself stays readable"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'log.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+def test_a_failed_statement_logs_neither_its_parameters_nor_the_row(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A NOT NULL violation: SQLAlchemy quotes the parameters, PostgreSQL the failing row."""
+    engine = create_db_engine(database_url)
+    configure_logging(LogSettings(level="INFO", format="json"))
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE person (id INTEGER PRIMARY KEY, name TEXT, note TEXT NOT NULL)"))
+        with pytest.raises(IntegrityError) as caught, engine.begin() as connection:
+            values = {"id": 1, "name": "Siti Aminah", "note": None}
+            connection.execute(text("INSERT INTO person (id, name, note) VALUES (:id, :name, :note)"), values)
+        logging.getLogger("satupintu.test").error("triage failed: %r", caught.value, exc_info=caught.value)
+    finally:
+        engine.dispose()
+    output = capsys.readouterr().err
+    record = json.loads(output)
+    assert "Siti" not in output
+    assert "INSERT INTO person" in record["exception"] and "note" in record["exception"], "the cause stays readable"
 
 
 async def test_an_operator_can_follow_a_message_through_the_info_log(

@@ -7,6 +7,7 @@ from pathlib import Path
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.pipeline.conftest import SettingsFactory
 from tests.support import eventually, free_port, make_settings, running_pipeline
 
 
@@ -18,8 +19,14 @@ def samples(exposition: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], fl
     }
 
 
-async def scrape(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    async with aiohttp.ClientSession() as http, http.get(url) as response:
+TOKEN = "scrape-token-of-the-test"
+BEARER = {"Authorization": f"Bearer {TOKEN}"}
+
+
+async def scrape(
+    url: str, headers: dict[str, str] | None = None
+) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    async with aiohttp.ClientSession() as http, http.get(url, headers=headers) as response:
         assert response.status == 200
         assert response.content_type == "text/plain"
         return samples(await response.text())
@@ -30,7 +37,7 @@ def count(found: dict[tuple[str, tuple[tuple[str, str], ...]], float], stage: st
 
 
 async def test_counts_each_stage_and_the_backlog(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path / "var")
+    settings = make_settings(tmp_path / "var", http={"metrics_token": TOKEN})
     reports = [
         {"email": "a@example.id", "text": "AC kelas rusak.", "client_reference": "a"},
         {"email": "a@example.id", "text": "AC kelas rusak.", "client_reference": "a"},  # a retry
@@ -43,7 +50,7 @@ async def test_counts_each_stage_and_the_backlog(tmp_path: Path) -> None:
         await eventually(lambda: app.scalar("SELECT count(*) FROM outbox WHERE state = 'sent'") == 2)
 
         async def settled() -> dict[tuple[str, tuple[tuple[str, str], ...]], float] | None:
-            found = await scrape(f"{app.base_url}/metrics")
+            found = await scrape(f"{app.base_url}/metrics", BEARER)
             return found if count(found, "deliver", "sent") == 2 else None
 
         found = await eventually(settled)
@@ -81,3 +88,49 @@ async def test_a_worker_without_http_serves_probes_and_metrics_on_the_admin_port
         assert found[("satupintu_backlog", (("record", "raw_message"), ("state", "received")))] == 0
         async with aiohttp.ClientSession() as http, http.get(f"{base}/api/v1/reports/1-x") as response:
             assert response.status == 404, "a worker serves no webhook routes"
+
+
+async def test_metrics_are_not_public_unless_a_token_is_set(tmp_path: Path) -> None:
+    admin_port = free_port()
+    settings = make_settings(tmp_path / "var", http={"admin_port": admin_port})
+    async with running_pipeline(settings) as app, aiohttp.ClientSession() as http:
+        async with http.get(f"{app.base_url}/metrics") as response:
+            assert response.status == 404
+            assert (await response.json())["error"]["status"] == 404
+        found = await scrape(f"http://{settings.http.host}:{admin_port}/metrics")
+        assert ("satupintu_backlog", (("record", "outbox"), ("state", "pending"))) in found
+
+
+async def test_on_the_public_port_metrics_need_the_bearer_token(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "var", http={"metrics_token": TOKEN})
+    async with running_pipeline(settings) as app, aiohttp.ClientSession() as http:
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}):
+            async with http.get(f"{app.base_url}/metrics", headers=headers) as response:
+                assert response.status == 401
+                assert response.headers["WWW-Authenticate"] == "Bearer"
+        assert await scrape(f"{app.base_url}/metrics", BEARER)
+
+
+async def test_refused_requests_are_counted_by_channel_and_status_and_a_409_is_no_duplicate(
+    backend_settings: SettingsFactory,
+) -> None:
+    settings = backend_settings(http={"metrics_token": TOKEN})
+    first = {"email": "a@example.id", "text": "AC kelas rusak.", "client_reference": "a"}
+    async with running_pipeline(settings) as app, aiohttp.ClientSession(app.base_url) as http:
+        async with http.post("/api/v1/reports", json=first) as response:
+            assert response.status == 202
+        async with http.post("/api/v1/reports", json={**first, "text": "Laporan lain."}) as response:
+            assert response.status == 409, "the key came with another report"
+        async with http.post("/api/v1/reports", json={"text": ""}) as response:
+            assert response.status == 422
+        async with http.get("/no/such/page") as response:
+            assert response.status == 404
+        found = await scrape(f"{app.base_url}/metrics", BEARER)
+
+    def rejected(channel: str, status: str) -> float:
+        return found.get(("satupintu_http_rejected_total", (("channel", channel), ("status", status))), 0.0)
+
+    assert rejected("webform", "409") == 1 and rejected("webform", "422") == 1
+    assert rejected("none", "404") == 1
+    assert count(found, "ingest", "stored") == 1
+    assert count(found, "ingest", "duplicate") == 0

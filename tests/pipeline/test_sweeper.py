@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, update
 
-from pipeline.queues import Publisher, Topology
 from envelopes import work_items
+from pipeline.queues import Publisher, Topology
 from pipeline.sweeper import BACKLOG_PATIENCE, Sweeper
 from storage.db import create_db_engine, transaction, utcnow
 from storage.migrate import upgrade

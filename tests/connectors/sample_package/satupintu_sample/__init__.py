@@ -1,7 +1,7 @@
 """Two small connectors from "another package", found through the entry-point group.
 
-They exercise the pull-loop and importer shapes of the connector contract: ``sample_poll`` reads
-JSON files from a folder (the cursor is the last file name), ``sample_import`` reads a CSV.
+``sample_poll`` pulls JSON files from a folder (the cursor is the last file name) and
+``sample_import`` reads a CSV; both send replies (a stand-in provider id: there is no provider).
 """
 
 from __future__ import annotations
@@ -14,15 +14,19 @@ from pathlib import Path
 from typing import Any
 
 from connectors.base import (
+    Connector,
     ConnectorConfig,
     ConnectorNotReady,
     ConnectorSpec,
     FetchResult,
-    ImportingConnector,
+    ImportInbound,
+    ImportRow,
     NormalizedMessage,
+    Outbound,
     OutboundMessage,
-    PollingConnector,
+    PullInbound,
     RawMessage,
+    RejectedRow,
     Reporter,
     SendResult,
 )
@@ -47,14 +51,17 @@ class FolderConfig(ConnectorConfig):
     folder: Path
 
 
-class SamplePoll(PollingConnector[FolderConfig]):
+class SamplePoll(Connector[FolderConfig], PullInbound, Outbound):
     spec = ConnectorSpec(
-        name="sample_poll", display_name="Sample folder", inbound="poll", event_types=frozenset({"note"})
+        name="sample_poll",
+        display_name="Sample folder",
+        roles=frozenset({"pull", "send"}),
+        event_types=frozenset({"note"}),
     )
     config_model = FolderConfig
     poll_interval_seconds = 0.05
 
-    async def fetch(self, cursor: str | None) -> FetchResult:
+    async def fetch(self, source: str, cursor: str | None) -> FetchResult:
         if not self.config.folder.is_dir():
             raise ConnectorNotReady(f"{self.config.folder} is not there")
         names = sorted(p.name for p in self.config.folder.glob("*.json") if cursor is None or p.name > cursor)[:2]
@@ -77,21 +84,29 @@ class SamplePoll(PollingConnector[FolderConfig]):
         return SendResult(f"sample-poll:{message.outbox_id}")
 
 
-class SampleImport(ImportingConnector[ConnectorConfig]):
+class SampleImport(Connector[ConnectorConfig], ImportInbound, Outbound):
     spec = ConnectorSpec(
-        name="sample_import", display_name="Sample sheet", inbound="import", event_types=frozenset({"row"})
+        name="sample_import",
+        display_name="Sample sheet",
+        roles=frozenset({"import", "send"}),
+        event_types=frozenset({"row"}),
     )
 
-    def read_import(self, source: Path) -> Iterator[RawMessage]:
+    def read_import(self, source: Path) -> Iterator[ImportRow | RejectedRow]:
         with source.open(newline="", encoding="utf-8") as handle:
-            for row in csv.DictReader(handle):
-                yield RawMessage(
+            reader = csv.DictReader(handle)
+            for row in reader:
+                if not row.get("phone"):
+                    yield RejectedRow(reader.line_num, "no phone number", column="phone")
+                    continue
+                message = RawMessage(
                     channel="sample_import",
                     external_id=f"{source.name}:{row['id']}",
                     received_at=RECEIVED,
                     content_type="application/json",
                     payload=json.dumps(row).encode(),
                 )
+                yield ImportRow(reader.line_num, message)
 
     def parse(self, raw_id: int, raw: RawMessage) -> NormalizedMessage | None:
         return _parse("sample_import", raw_id, raw)

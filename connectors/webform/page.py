@@ -1,0 +1,149 @@
+"""The public report page, ``/pengaduan``: a plain HTML form in Indonesian, no JavaScript needed.
+
+It posts (multipart, so that files can come along) into the same ingestion path as the app's
+API, then redirects (303) to the report's own page, so that reloading it never posts again.
+That page shows the tracking number as soon as triage issued it, refreshing itself until then.
+A hidden ``client_reference`` drawn when the form is shown makes a double submit one report.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from connectors.base import Ingest
+from connectors.webform import body
+from connectors.webform.api import public_status, report_status
+from connectors.webform.ids import ReportIds
+from connectors.webform.intake import Intake
+from connectors.webform.schema import MAX_ATTACHMENTS, InvalidSubmission, Problem
+
+PAGE_PATH = "/pengaduan"
+STATUS_PAGE = "/status"
+"""The public status page (package ``public_pages``), where a tracking number and a contact are asked."""
+REFRESH_SECONDS = 3
+HTML = "text/html"
+
+FIELD_MESSAGES = {
+    "missing": "wajib diisi",
+    "string_too_short": "wajib diisi",
+    "string_too_long": "terlalu panjang: paling banyak {limit} karakter",
+    "literal_error": "pilih salah satu jenis laporan yang tersedia",
+    "bad_email": "bukan alamat email yang benar",
+    "bad_phone": "bukan nomor telepon yang dapat dihubungi",
+    "no_contact": "isi alamat email atau nomor HP agar kami dapat mengirim nomor tiket",
+    "string_pattern_mismatch": "formulir tidak lengkap: muat ulang halaman lalu kirim lagi",
+}
+FIELD_MESSAGE_OTHERWISE = "isian ini tidak dapat kami terima"
+UNREADABLE = "Formulir tidak dapat dibaca. Muat ulang halaman lalu kirim lagi."
+REFUSALS = {
+    "too_large": "Kiriman terlalu besar: paling banyak {size}, lampiran termasuk. Kecilkan atau kurangi lampiran.",
+    "too_many_files": f"Paling banyak {MAX_ATTACHMENTS} lampiran.",
+    "reused_key": "Formulir ini sudah pernah dikirim dengan isi lain. Jika ini laporan baru, tekan Kirim sekali lagi.",
+    "storage": "Laporan belum dapat kami simpan karena gangguan sistem. Coba kirim lagi sebentar lagi.",
+}
+INVALID = "Ada isian yang perlu diperbaiki; lihat keterangan merah di bawah."
+FILES_AGAIN = "Lampiran tidak ikut terkirim: pilih lagi berkasnya."
+
+_TEMPLATES = Environment(
+    loader=PackageLoader("connectors.webform", "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+class ReportPage:
+    def __init__(self, intake: Intake, ids: ReportIds, ingest: Ingest) -> None:
+        self.intake = intake
+        self.ids = ids
+        self.ingest = ingest
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.get(PAGE_PATH, self.form),
+            web.post(PAGE_PATH, self.submit),
+            web.get(PAGE_PATH + "/{report_id}", self.report),
+        ]
+
+    async def form(self, request: web.Request) -> web.Response:
+        return _form(request, status=200, values={})
+
+    async def submit(self, request: web.Request) -> web.Response:
+        try:
+            posted = await body.read(request)
+        except body.Refused as exc:
+            return _refused(request, exc, values={})
+        try:
+            accepted = await self.intake.submit(posted, None, request.content_type)
+        except InvalidSubmission as exc:
+            notices = [INVALID, FILES_AGAIN] if posted.uploads else [INVALID]
+            errors = {name: _field_message(problem) for name, problem in exc.problems.items()}
+            return _form(request, status=422, values=posted.form, errors=errors, notices=notices)
+        except body.Refused as exc:
+            return _refused(request, exc, values=posted.form)
+        raise web.HTTPSeeOther(f"{PAGE_PATH}/{accepted.report_id}")
+
+    async def report(self, request: web.Request) -> web.Response:
+        report_id = request.match_info["report_id"]
+        found = await report_status(self.ids, self.ingest, report_id)
+        if found is None:
+            return _render("missing.html", status=404)
+        return _render(
+            "report.html",
+            report_id=report_id,
+            state=public_status(found.state),
+            tracking_number=found.tracking_number,
+            receipt=found.receipt.text if found.receipt is not None else None,
+            refresh_seconds=REFRESH_SECONDS,
+            status_page=STATUS_PAGE,
+        )
+
+
+def _form(
+    request: web.Request,
+    *,
+    status: int,
+    values: Mapping[str, Any],
+    errors: Mapping[str, str] | None = None,
+    notices: list[str] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> web.Response:
+    response = _render(
+        "form.html",
+        status=status,
+        values=values,
+        reference=values.get("client_reference") or uuid.uuid4().hex,
+        errors=errors or {},
+        notices=notices or [],
+        max_files=MAX_ATTACHMENTS,
+        max_size=_size(request.client_max_size),
+    )
+    response.headers.update(headers or {})
+    return response
+
+
+def _refused(request: web.Request, refused: body.Refused, *, values: Mapping[str, Any]) -> web.Response:
+    kept = dict(values)
+    if refused.code == "reused_key":
+        kept.pop("client_reference", None)  # a new reference: pressing Kirim again makes a new report
+    notice = REFUSALS.get(refused.code, UNREADABLE).format(size=_size(request.client_max_size))
+    headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after is not None else None
+    return _form(request, status=refused.status, values=kept, notices=[notice], headers=headers)
+
+
+def _render(template: str, *, status: int = 200, **context: Any) -> web.Response:
+    text = _TEMPLATES.get_template(template).render(page=PAGE_PATH, **context)
+    return web.Response(text=text, status=status, content_type=HTML, charset="utf-8")
+
+
+def _field_message(problem: Problem) -> str:
+    return FIELD_MESSAGES.get(problem.code, FIELD_MESSAGE_OTHERWISE).format(limit=problem.limit)
+
+
+def _size(size: int) -> str:
+    return f"{size // 1024**2} MB" if size >= 1024**2 else f"{size // 1024} KB"

@@ -1,0 +1,81 @@
+"""Writing send outcomes the moment they are known, and keeping them through a database outage.
+
+A deliver batch sends concurrently. Each outcome is handed over as its send ends and written,
+together with whatever else ended meanwhile, in one short transaction on a worker thread, so a
+slow send never holds back the record of a fast one. When the database does not answer, the
+outcomes are kept in memory and written when it answers again (retried with backoff) for as long
+as their lease holds: a receipt the provider accepted just before an outage is recorded as sent
+after it, not sent a second time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from pipeline.stage import TRANSIENT_DB_ERRORS
+from storage.db import utcnow
+
+logger = logging.getLogger(__name__)
+
+FIRST_RETRY_SECONDS = 0.1
+MAX_RETRY_SECONDS = 2.0
+
+T = TypeVar("T")
+
+
+class OutcomeWriter(Generic[T]):
+    """Writes items with ``write`` (run on a worker thread; returns the items it wrote) until
+    ``until``, the lease of the batch; ``written`` collects what was written."""
+
+    def __init__(self, write: Callable[[list[T]], list[T]], *, until: datetime) -> None:
+        self._write = write
+        self._until = until
+        self._waiting: list[T] = []
+        self._task: asyncio.Task[None] | None = None
+        self.written: list[T] = []
+
+    def add(self, item: T) -> None:
+        """Hand over one outcome; it is written with the next group."""
+        self._waiting.append(item)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._drain())
+
+    async def finish(self) -> None:
+        """Wait until everything handed over is written, or given up at the end of the lease."""
+        while self._task is not None and not self._task.done():
+            await self._task
+        if self._task is not None:
+            self._task.result()  # a failure that is not the database's own is raised here
+
+    async def _drain(self) -> None:
+        held, pause = 0, FIRST_RETRY_SECONDS
+        while self._waiting:
+            group, self._waiting = self._waiting, []
+            try:
+                self.written += await asyncio.to_thread(self._write, group)
+            except TRANSIENT_DB_ERRORS as exc:
+                self._waiting[:0] = group
+                if not held:
+                    logger.warning(
+                        "database unreachable (%s): holding send outcomes until it answers", type(exc).__name__
+                    )
+                held = len(self._waiting)
+                left = (self._until - utcnow()).total_seconds()
+                if left <= 0:
+                    logger.error(
+                        "%d send outcomes could not be written before their lease lapsed; "
+                        "those messages will be sent again",
+                        held,
+                    )
+                    self._waiting = []
+                    return
+                await asyncio.sleep(min(pause, left))
+                pause = min(MAX_RETRY_SECONDS, pause * 2)
+                continue
+            if held:
+                logger.info("database answers again: %d held send outcomes written", len(group))
+                held, pause = 0, FIRST_RETRY_SECONDS

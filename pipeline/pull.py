@@ -1,0 +1,342 @@
+"""Pull loops: one per source of every pull connector, in exactly one process at a time.
+
+Several ``worker http`` processes may run for the webhooks; a mailbox read by two of them would be
+read twice and its cursor moved by both. So each source runs under a lease (``storage/leases.py``):
+the process holding it fetches, the others stand by and take over when it lapses. A page is stored
+first (``ingest.accept``), then the cursor moves, in a transaction that renews the lease first: a
+crash in between fetches the page again (the idempotency key makes that harmless), and a process
+that lost its lease writes nothing. A failure of any kind is logged once per streak and the loop
+tries again with backoff; it never dies silently. Each loop's health is kept in
+``connector_state`` (``health:<source>``), so any process and the command line can read it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime
+from typing import Any, Literal, TypeVar
+
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import Connection, Engine, and_, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from config.settings import PullSettings
+from connectors.base import Connector, ConnectorAuthFailed, FetchResult, Ingest, PullInbound
+from pipeline.reasons import reason
+from storage import leases
+from storage.db import reading, transaction, utcnow
+from storage.state import state_get, state_set
+from storage.tables import STATE
+
+logger = logging.getLogger(__name__)
+
+MIN_BACKOFF_SECONDS = 0.5
+"""First wait after a failure when the connector polls faster than this (or long-polls)."""
+CANCEL_GRACE_SECONDS = 5.0
+"""How long a cancelled fetch may take to unwind before the loop stops waiting for it."""
+HEALTH_PREFIX = "health:"
+CURSOR_PREFIX = "cursor:"
+
+T = TypeVar("T")
+PullState = Literal["starting", "ok", "failing", "auth_failed"]
+
+
+class LeaseLost(Exception):
+    """The lease lapsed or another process took it: stop fetching, write nothing."""
+
+
+def lease_name(channel: str, source: str) -> str:
+    return f"pull:{channel}:{source}"
+
+
+@dataclass(frozen=True, slots=True)
+class PullHealth:
+    """How one pull source is doing, as its holder last wrote it."""
+
+    channel: str
+    source: str
+    state: PullState = "starting"
+    """auth_failed is red: the channel refused our credentials and the loop waits long between tries."""
+    reported_by: str | None = None
+    holder: str | None = None
+    """The live lease's holder when read; None when no process runs the loop."""
+    last_success_at: datetime | None = None
+    behind: int | None = None
+    """Messages the source still held after the last page, when it can tell."""
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    failures: int = 0
+    """Failures in a row; 0 once a fetch succeeds again."""
+    updated_at: datetime | None = None
+
+    def to_json(self) -> str:
+        kept = {k: v for k, v in asdict(self).items() if k not in {"channel", "source", "holder"}}
+        return json.dumps({k: v.isoformat() if isinstance(v, datetime) else v for k, v in kept.items()})
+
+    @classmethod
+    def from_json(cls, channel: str, source: str, text: str, holder: str | None) -> PullHealth:
+        data: dict[str, Any] = json.loads(text)
+        for key in ("last_success_at", "last_error_at", "updated_at"):
+            if data.get(key):
+                data[key] = datetime.fromisoformat(data[key])
+        return cls(channel=channel, source=source, holder=holder, **data)
+
+
+def read_health(connection: Connection, channel: str | None = None) -> list[PullHealth]:
+    """Every pull source's health (of one channel, or all), with who holds its lease now."""
+    condition = STATE.c.key.startswith(HEALTH_PREFIX)
+    if channel is not None:
+        condition = and_(condition, STATE.c.channel == channel)
+    rows = connection.execute(
+        select(STATE.c.channel, STATE.c.key, STATE.c.value).where(condition).order_by(STATE.c.channel, STATE.c.key)
+    ).all()
+    found = []
+    for row in rows:
+        source = row.key.removeprefix(HEALTH_PREFIX)
+        live = leases.holder(connection, lease_name(row.channel, source))
+        found.append(PullHealth.from_json(row.channel, source, row.value, live.holder if live else None))
+    return found
+
+
+class PullLoop:
+    """One source of one pull connector: take the lease, fetch, store, move the cursor, repeat."""
+
+    def __init__(
+        self,
+        channel: str,
+        connector: PullInbound,
+        source: str,
+        ingest: Ingest,
+        engine: Engine,
+        settings: PullSettings,
+        holder: str | None = None,
+    ) -> None:
+        self.channel = channel
+        self.connector = connector
+        self.source = source
+        self.ingest = ingest
+        self.engine = engine
+        self.ttl = settings.lease_seconds
+        self.max_backoff = settings.max_backoff_seconds
+        self.holder = holder or leases.this_process()
+        self.lease = lease_name(channel, source)
+        self.log = {"channel": channel, "source": source}
+
+    @property
+    def name(self) -> str:
+        return f"pull-{self.channel}-{self.source}"
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Until ``stop``: stand by while another process holds the lease, run the loop while we do."""
+        said = ""  # why we stand by, said once until it changes
+        while not stop.is_set():
+            try:
+                token = await self._db(leases.acquire, self.lease, self.holder, self.ttl)
+                why = "pull source held by another process; standing by"
+            except SQLAlchemyError as exc:
+                token, why = None, f"pull lease unavailable: {reason(exc)}"
+            if token is None:
+                if why != said:
+                    logger.info(why, extra=self.log)
+                    said = why
+                await _wait(self.ttl / 3, stop)
+                continue
+            said = ""
+            logger.info("pull lease taken", extra={**self.log, "holder": self.holder})
+            await self._hold(token, stop)
+
+    async def _hold(self, token: str, stop: asyncio.Event) -> None:
+        lost = asyncio.Event()
+        renewer = asyncio.create_task(self._keep(token, lost), name=f"{self.name}-lease")
+        try:
+            await self._pull(token, stop, lost)
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+            if not lost.is_set():
+                with contextlib.suppress(SQLAlchemyError):  # unreleased, it lapses after the ttl
+                    await self._db(leases.release, self.lease, token)
+
+    async def _keep(self, token: str, lost: asyncio.Event) -> None:
+        """Renew every third of the ttl; the lease is lost when refused, or when the database stays
+        out of reach until it would have lapsed."""
+        lapses_at = time.monotonic() + self.ttl
+        while True:
+            await asyncio.sleep(max(0.0, min(self.ttl / 3, lapses_at - time.monotonic())))
+            asked_at = time.monotonic()
+            try:
+                renewed: bool | None = await self._db(leases.renew, self.lease, token, self.ttl)
+            except SQLAlchemyError:
+                renewed = None
+            if renewed:
+                lapses_at = asked_at + self.ttl
+            elif renewed is False or time.monotonic() >= lapses_at:
+                logger.warning("pull lease lost; this process stops fetching", extra=self.log)
+                lost.set()
+                return
+
+    async def _pull(self, token: str, stop: asyncio.Event, lost: asyncio.Event) -> None:
+        health = PullHealth(self.channel, self.source, reported_by=self.holder)
+        cursor: str | None = None
+        fresh = True
+        while not (stop.is_set() or lost.is_set()):
+            try:
+                if fresh:  # another holder may have moved it while we stood by or failed
+                    cursor = await self._db(state_get, self.channel, CURSOR_PREFIX + self.source)
+                    fresh = False
+                page = await _until(self.connector.fetch(self.source, cursor), stop, lost)
+                if page is None:
+                    return
+                if page.messages:
+                    await self.ingest.accept(page.messages)
+                moved = page.next_cursor if page.next_cursor not in {None, cursor} else None
+                if health.failures:
+                    logger.info("pull source works again", extra={**self.log, "failures": health.failures})
+                health = _succeeded(health, page)
+                await self._commit(token, moved, health)
+                cursor = moved or cursor
+                if not page.more:
+                    await _wait(self.connector.poll_interval_seconds, stop, lost)
+            except LeaseLost:
+                logger.warning("pull lease lost before the cursor was written", extra=self.log)
+                lost.set()
+            except Exception as exc:  # noqa: BLE001 - any failure restarts the loop after a pause
+                health = _failed(health, exc)
+                self._log_failure(health, exc)
+                try:
+                    await self._commit(token, None, health)
+                except LeaseLost:
+                    lost.set()
+                except Exception:  # noqa: BLE001 - the database may be what failed; the log said so
+                    pass
+                fresh = True
+                await _wait(self._backoff(health, exc), stop, lost)
+
+    def _log_failure(self, health: PullHealth, exc: Exception) -> None:
+        """Once per streak: the first failure is logged, the rest show in the health."""
+        if health.failures > 1:
+            logger.debug("pull still failing: %s", health.last_error, extra=self.log)
+        elif isinstance(exc, ConnectorAuthFailed):
+            logger.error(
+                "pull credentials refused; retrying in %g s: %s", self.max_backoff, health.last_error, extra=self.log
+            )
+        else:
+            logger.warning("pull failed; retrying with backoff: %s", health.last_error, extra=self.log)
+
+    def _backoff(self, health: PullHealth, exc: Exception) -> float:
+        if isinstance(exc, ConnectorAuthFailed):
+            return self.max_backoff
+        base = max(MIN_BACKOFF_SECONDS, self.connector.poll_interval_seconds)
+        return float(min(self.max_backoff, base * 2 ** (health.failures - 1)))
+
+    async def _commit(self, token: str, cursor: str | None, health: PullHealth) -> None:
+        """Move the cursor and write the health, under the lease (compare-and-set)."""
+
+        def write() -> None:
+            with transaction(self.engine) as connection:
+                if not leases.renew(connection, self.lease, token, self.ttl):
+                    raise LeaseLost(self.lease)
+                if cursor is not None:
+                    state_set(connection, self.channel, CURSOR_PREFIX + self.source, cursor)
+                state_set(connection, self.channel, HEALTH_PREFIX + self.source, health.to_json())
+
+        await asyncio.to_thread(write)
+
+    async def _db(self, function: Callable[..., T], *args: Any) -> T:
+        def run() -> T:
+            with transaction(self.engine) as connection:
+                return function(connection, *args)
+
+        return await asyncio.to_thread(run)
+
+
+def _succeeded(health: PullHealth, page: FetchResult) -> PullHealth:
+    now = utcnow()
+    return replace(health, state="ok", last_success_at=now, behind=page.behind, failures=0, updated_at=now)
+
+
+def _failed(health: PullHealth, exc: Exception) -> PullHealth:
+    now = utcnow()
+    state: PullState = "auth_failed" if isinstance(exc, ConnectorAuthFailed) else "failing"
+    return replace(
+        health, state=state, last_error=reason(exc), last_error_at=now, failures=health.failures + 1, updated_at=now
+    )
+
+
+async def _until(fetch: Awaitable[FetchResult], *events: asyncio.Event) -> FetchResult | None:
+    """The fetch's page, or None as soon as one of ``events`` is set: a long poll or IDLE is then
+    cancelled, and given ``CANCEL_GRACE_SECONDS`` to unwind."""
+    task = asyncio.ensure_future(fetch)
+    waiters = [asyncio.create_task(event.wait()) for event in events]
+    try:
+        await asyncio.wait([task, *waiters], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+        if not task.done():
+            task.cancel()
+            await asyncio.wait([task], timeout=CANCEL_GRACE_SECONDS)
+    if task.cancelled() or not task.done():
+        return None
+    return task.result()
+
+
+async def _wait(seconds: float, *events: asyncio.Event) -> None:
+    """Sleep ``seconds``, or less if one of ``events`` is set."""
+    waiters = [asyncio.create_task(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, timeout=seconds)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+
+
+def pull_loops(
+    connectors: Mapping[str, Connector[Any]], ingest: Ingest, engine: Engine, settings: PullSettings
+) -> list[PullLoop]:
+    """A loop for every source of every pull connector among ``connectors``."""
+    return [
+        PullLoop(name, connector, source, ingest, engine, settings)
+        for name, connector in connectors.items()
+        if isinstance(connector, PullInbound)
+        for source in connector.pull_sources()
+    ]
+
+
+class PullHealthCollector(Collector):
+    """``satupintu_pull_*{channel, source}`` gauges, read from the database when scraped, so every
+    process reports every loop whichever process runs it."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            with reading(self.engine) as connection:
+                found = read_health(connection)
+        except SQLAlchemyError:
+            return
+        labels = ["channel", "source"]
+        success = GaugeMetricFamily(
+            "satupintu_pull_last_success_timestamp_seconds", "When the loop last fetched a page", labels=labels
+        )
+        behind = GaugeMetricFamily("satupintu_pull_behind", "Messages the source still held after it", labels=labels)
+        failures = GaugeMetricFamily("satupintu_pull_failures", "Failures in a row (0 when working)", labels=labels)
+        held = GaugeMetricFamily("satupintu_pull_held", "1 while a process holds the loop's lease", labels=labels)
+        for health in found:
+            key = [health.channel, health.source]
+            if health.last_success_at is not None:
+                success.add_metric(key, health.last_success_at.timestamp())
+            if health.behind is not None:
+                behind.add_metric(key, health.behind)
+            failures.add_metric(key, health.failures)
+            held.add_metric(key, 1 if health.holder else 0)
+        yield from (success, behind, failures, held)
