@@ -14,6 +14,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -193,7 +194,13 @@ class Pipeline:
             triage = TriageStage(parts.engine, parts.publisher(), parts.routing, policy, max_attempts=attempts)
             stages.append(("triage", [parts.topology.triage_queue()], triage))
         if "deliver" in self.components:
-            delivery = DeliveryStage(parts.engine, parts.publisher(), parts.connectors(), max_attempts=attempts)
+            delivery = DeliveryStage(
+                parts.engine,
+                parts.publisher(),
+                parts.connectors(),
+                max_attempts=attempts,
+                send_lease=timedelta(seconds=settings.pipeline.send_lease_seconds),
+            )
             stages.append(("deliver", [parts.topology.deliver_queue(c) for c in parts.channels], delivery))
         return stages
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Engine
 
 from connectors.base import MessageStatus, ReceiptStatus, StoredMessage
 from envelopes import Addressed, RawMessage, Stored, work_items
@@ -25,12 +25,11 @@ from pipeline.metrics import Metrics
 from pipeline.queues import Publisher
 from storage.blobs import BlobStore
 from storage.cases import report_progress
-from storage.db import reading, transaction, utcnow
+from storage.db import reading, transaction
 from storage.models import RAW_NORMALIZED, RAW_RECEIVED
 from storage.raw import find_raw, insert_raw_messages
 from storage.state import state_get, state_set, state_setdefault
-from storage.sweeps import NOT_QUEUED, leave_to_sweeper
-from storage.tables import RAW
+from storage.sweeps import leave_to_sweeper, take_never_queued
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +60,10 @@ class Ingestor:
         if not self._flushing:
             self._flushing = True
             asyncio.get_running_loop().create_task(self._flush())
-        return await future
+        stored = await future
+        if self.metrics is not None:  # here, in the request's context, which knows its answer
+            self.metrics.accepted(stored)
+        return stored
 
     async def _flush(self) -> None:
         loop = asyncio.get_running_loop()
@@ -104,8 +106,6 @@ class Ingestor:
         fresh = work_items("normalize", "raw_message", created)
         if handing_over and fresh:
             self.publisher.publish(fresh)
-        if self.metrics is not None:
-            self.metrics.count("ingest", {"stored": len(created), "duplicate": len(stored) - len(created)})
         for item, channel in fresh:
             logger.info("stored", extra={"channel": channel, "raw_message_ids": list(item.ids)})
         return stored
@@ -113,7 +113,7 @@ class Ingestor:
     def _never_queued(self, limit: int) -> list[Addressed]:
         """The publisher's backfill: stored messages whose work item was never published."""
         with transaction(self.engine) as connection:
-            found = _take_never_queued(connection, limit)
+            found = take_never_queued(connection, limit)
         return [
             *work_items("normalize", "raw_message", ((i, c) for i, c, s in found if s == RAW_RECEIVED)),
             *work_items("triage", "raw_message", ((i, c) for i, c, s in found if s == RAW_NORMALIZED)),
@@ -168,20 +168,6 @@ class Ingestor:
         self._writer.shutdown(wait=True)
         self._readers.shutdown(wait=True)
         self.publisher.close()
-
-
-def _take_never_queued(connection: Connection, limit: int) -> list[tuple[int, str, str]]:
-    """Up to ``limit`` unfinished raw messages marked never queued, as ``(id, channel, state)``;
-    marks them queued now. The predicate is the sweeper's partial index's, so this stays cheap."""
-    rows = connection.execute(
-        select(RAW.c.id, RAW.c.channel, RAW.c.state)
-        .where(RAW.c.state.in_([RAW_RECEIVED, RAW_NORMALIZED]), RAW.c.queued_at == NOT_QUEUED)
-        .order_by(RAW.c.id)
-        .limit(limit)
-    ).all()
-    if rows:
-        connection.execute(update(RAW).where(RAW.c.id.in_([r.id for r in rows])).values(queued_at=utcnow()))
-    return [(r.id, r.channel, r.state) for r in rows]
 
 
 def _receipt(row: dict[str, Any] | None) -> ReceiptStatus | None:

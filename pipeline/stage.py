@@ -11,8 +11,9 @@ from typing import Generic, TypeVar
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
-from pipeline.queues import Publisher
 from envelopes import Addressed, WorkItem
+from pipeline.logs import redact
+from pipeline.queues import Publisher
 from storage.db import reading, transaction
 from storage.raw import record_failure
 
@@ -116,7 +117,9 @@ class RawStage(ABC, Generic[Prepared]):
     def _blame(self, raw_id: int, exc: Exception) -> StageResult:
         """Count a failure against one message; it is retried by the sweeper until it is dead."""
         logger.error("%s failed", self.step, exc_info=exc, extra={"raw_message_id": raw_id})
-        error = f"{self.step}: {exc!r}"
+        # repr() of a database error quotes the failing row: keep identities out of the stored
+        # reason too, which the dead-letter queue and `dlq list` carry on.
+        error = redact(f"{self.step}: {exc!r}")
         with transaction(self.engine) as connection:
             dead = record_failure(connection, raw_id, error, self.max_attempts, self.waits_in)
         return StageResult(dead=[dead_notice(raw_id, error)] if dead else [])

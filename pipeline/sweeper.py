@@ -75,12 +75,20 @@ class Sweeper:
         """Sweep every interval until stopped; ``everything_first`` re-publishes all unfinished work
         at once (the in-memory queue starts empty, so nothing in it survived the last run)."""
         first = everything_first
+        failed = 0
         while not stop.is_set():
             try:
                 self.sweep(utcnow() + timedelta(seconds=1) if first else None)
                 first = False
+                if failed:
+                    logger.info("sweeper reaches the database again, after %d failed sweeps", failed)
+                failed = 0
             except TRANSIENT_DB_ERRORS as exc:
-                logger.warning("sweeper cannot reach the database: %s", exc)
+                if not failed:  # one line per outage, not one per sweep
+                    logger.warning(
+                        "sweeper cannot reach the database (%s); sweeping again when it answers", type(exc).__name__
+                    )
+                failed += 1
             stop.wait(self.interval)
         self.publisher.close()
 

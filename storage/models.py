@@ -230,9 +230,7 @@ class DeliveryStatusRow(SQLModel, table=True):
 
     __tablename__ = "delivery_status"
     __table_args__ = (
-        UniqueConstraint(
-            "channel", "provider_message_id", "status", name="uq_delivery_status_channel_provider_status"
-        ),
+        UniqueConstraint("channel", "provider_message_id", "status", name="uq_delivery_status_channel_provider_status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -143,3 +143,17 @@ def count_unfinished(connection: Connection) -> dict[tuple[str, str], int]:
         for state, number in connection.execute(query):
             counts[(record, state)] = number
     return counts
+
+
+def take_never_queued(connection: Connection, limit: int) -> list[tuple[int, str, str]]:
+    """Up to ``limit`` unfinished raw messages marked never queued, as ``(id, channel, state)``;
+    marks them queued now. The predicate is the sweeper's partial index's, so this stays cheap."""
+    rows = connection.execute(
+        select(RAW.c.id, RAW.c.channel, RAW.c.state)
+        .where(RAW.c.state.in_([RAW_RECEIVED, RAW_NORMALIZED]), RAW.c.queued_at == NOT_QUEUED)
+        .order_by(RAW.c.id)
+        .limit(limit)
+    ).all()
+    if rows:
+        connection.execute(update(RAW).where(RAW.c.id.in_([r.id for r in rows])).values(queued_at=utcnow()))
+    return [(r.id, r.channel, r.state) for r in rows]
