@@ -9,7 +9,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
@@ -77,16 +77,26 @@ def test_what_an_operator_follows_by_is_not_mistaken_for_a_phone(capsys: pytest.
 
 
 def test_a_validation_errors_input_is_not_logged(capsys: pytest.CaptureFixture[str]) -> None:
+    """The records hide their input in errors at the source; a model that does not (a library's)
+    still has its quoted input masked by the last processor."""
+
+    class Lax(BaseModel):
+        name: str
+        age: int
+
     submission = {"name": "Siti Aminah", "email": "siti@example.id", "phone": "081234567890", "text": 42}
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(ValidationError) as ours:
         NormalizedMessage.model_validate({"channel": "webform", "reporter": submission})
+    with pytest.raises(ValidationError) as theirs:
+        Lax.model_validate({"name": [submission["name"]], "age": submission["name"]})
     configure_logging(LogSettings(level="INFO", format="json"))
     logger = logging.getLogger("satupintu.test")
-    try:
-        raise caught.value
-    except ValidationError as exc:
-        logger.exception("normalize failed: %s", exc)
-        logger.error("invalid work item: %s", exc.errors()[:2])
+    for caught in (ours, theirs):
+        try:
+            raise caught.value
+        except ValidationError as exc:
+            logger.exception("normalize failed: %s", exc)
+            logger.error("invalid work item: %s", exc.errors()[:2])
     output = capsys.readouterr().err
     assert "Siti Aminah" not in output and "Siti" not in output
     assert "input_value=<hidden>" in output and "'input': <hidden>" in output
