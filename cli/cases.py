@@ -23,6 +23,9 @@ def cases() -> None:
 @click.option("--status", help="Only cases in this status (an unknown one is refused with the valid ones).")
 @click.option("--unit", help="Only cases routed to this work unit (its key in routing.toml).")
 @click.option("--channel", help="Only cases that came by this channel (an installed connector).")
+@click.option(
+    "--in-person", is_flag=True, help="Only cases whose tracking number no channel could take: give it in person."
+)
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
 @click.option("--reveal", is_flag=True, help="Show the subjects of confidential cases too.")
 @FORMAT
@@ -33,16 +36,21 @@ def cases_list(
     status: str | None,
     unit: str | None,
     channel: str | None,
+    in_person: bool,
     limit: int,
     reveal: bool,
     output: str,
 ) -> None:
-    """Newest cases first; a confidential case's subject shows as [rahasia] unless --reveal."""
+    """Newest cases first; a confidential case's subject shows as [rahasia] unless --reveal. The
+    receipt column names the channel the receipt went by, or "in-person" when none could reach the
+    reporter and the officer must give the tracking number (in JSON: ``receipt_via`` null)."""
     from storage.cases import CaseFilter, list_cases
 
     with connection(ctx) as reader:
         _refuse_unknown(reader, status=status, unit=unit, channel=channel)
-        found = list_cases(reader, CaseFilter(status=status, unit=unit, channel=channel, limit=limit))
+        found = list_cases(
+            reader, CaseFilter(status=status, unit=unit, channel=channel, in_person=in_person, limit=limit)
+        )
     zone = settings(ctx).zone
     rows = [row if reveal or not row["confidential"] else {**row, "subject": CONFIDENTIAL} for row in found]
 
@@ -52,7 +60,8 @@ def cases_list(
         for row in data:
             click.echo(
                 f"{row['tracking_number']:<16} {row['kind']:<20} {row['unit']:<14} {row['status']:<10} "
-                f"{row['priority']:<6} {row['channel']:<8} due {local_time(row['first_response_due'], zone)}  "
+                f"{row['priority']:<6} {row['channel']:<8} {row['receipt_via'] or 'in-person':<9} "
+                f"due {local_time(row['first_response_due'], zone)}  "
                 f"{row['subject'][:50]}"
             )
 

@@ -43,7 +43,9 @@ def local_time(moment: datetime | None, zone: ZoneInfo, *, seconds: bool = False
 
 
 def masked_case(case: dict[str, Any]) -> dict[str, Any]:
-    """A confidential case without --reveal: who reported it, and where replies go, stay hidden."""
+    """A confidential case without --reveal: who reported it, and where replies go, stay hidden;
+    so do the identities an error quotes ("550 5.1.1 <x@y>") in rows written before errors were
+    redacted as they are stored."""
     hidden: dict[str, Any] = {
         "id": None,
         "name": CONFIDENTIAL,
@@ -58,8 +60,22 @@ def masked_case(case: dict[str, Any]) -> dict[str, Any]:
         "reporter_name": CONFIDENTIAL if case["reporter_name"] else None,
         "reporter": hidden if case["reporter"] else None,
         "conversation_key": CONFIDENTIAL,
-        "outbox": [{**row, "recipient": CONFIDENTIAL} for row in case["outbox"]],
+        "outbox": [{**row, "recipient": CONFIDENTIAL, "error": _redacted(row["error"])} for row in case["outbox"]],
+        "events": [{**event, "detail": _masked_detail(event["detail"])} for event in case["events"]],
     }
+
+
+def _masked_detail(detail: Any) -> Any:
+    """An event's ``error`` and ``reason`` are a provider's or a person's words: identities hide there."""
+    if not isinstance(detail, dict):
+        return detail
+    return {key: _redacted(value) if key in {"error", "reason"} else value for key, value in detail.items()}
+
+
+def _redacted(value: Any) -> Any:
+    from pipeline.logs import redact  # not at import: most commands never mask
+
+    return redact(value) if isinstance(value, str) else value
 
 
 def masked_dead(entry: dict[str, Any]) -> dict[str, Any]:

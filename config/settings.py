@@ -35,6 +35,9 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
 
+MIN_METRICS_TOKEN_CHARS = 16
+
+
 class HttpSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
@@ -48,7 +51,14 @@ class HttpSettings(_Section):
     unset, a process without the http component serves nothing."""
     metrics_token: SecretStr | None = None
     """Also serve /metrics on the public port, to ``Authorization: Bearer <token>`` only; unset,
-    /metrics is not on the public port."""
+    /metrics is not on the public port. At least 16 characters: an empty token would open it."""
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _token_guards(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is not None and len(token.get_secret_value()) < MIN_METRICS_TOKEN_CHARS:
+            raise ValueError(f"must be at least {MIN_METRICS_TOKEN_CHARS} characters (unset, /metrics stays private)")
+        return token
 
     @model_validator(mode="after")
     def _budget_holds_one_body(self) -> HttpSettings:
@@ -118,7 +128,11 @@ class PipelineSettings(_Section):
     """How long a deliver worker's claim on an outbox row holds: a send may take half of it, the
     rest is for writing the outcome (through a database outage). A row whose worker died is sent
     again once it lapses."""
+    max_concurrent_sends: int = Field(default=20, ge=1)
+    """Sends a deliver worker has in flight at once (each may hold an SMTP connection)."""
     queue_prefix: str = Field(default="satupintu", pattern=r"^[a-z0-9_.-]+$")
+    max_media_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
+    """A fetched photo, voice note or video larger than this is marked failed, not stored."""
 
 
 class PullSettings(_Section):

@@ -31,6 +31,7 @@ from typing import Any, ClassVar, Generic, Literal, Protocol, Self, TypeVar, get
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, SecretBytes, SecretStr, ValidationError
 
+from connectors.pages import page_templates, size_text
 from envelopes import (
     KINDS,
     BlobRef,
@@ -44,8 +45,11 @@ from envelopes import (
     Reporter,
     Stored,
 )
+from normalizer.rules import CONTROL
+from pipeline.errors import json_error
 
 __all__ = [
+    "CONTROL",
     "KINDS",
     "ROLE_MIXINS",
     "AnomalousPayload",
@@ -95,6 +99,9 @@ __all__ = [
     "WebhookEndpoint",
     "WebhookInbound",
     "WebhookRequest",
+    "json_error",
+    "page_templates",
+    "size_text",
 ]
 
 
@@ -111,6 +118,11 @@ class ConnectorConfigError(ConnectorError):
 
 class ConnectorNotReady(ConnectorError):
     """A transient failure reaching the channel: retried with backoff."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+        """Seconds the channel asked us to wait (HTTP Retry-After): a media fetch waits at least that."""
 
 
 class ConnectorAuthFailed(ConnectorError):

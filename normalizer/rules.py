@@ -18,7 +18,12 @@ _LETTERS = re.compile(r"[^\W\d_]", re.UNICODE)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u200b]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_CHARS = r"\x00-\x1f\x7f-\x9f"
+CONTROL = re.compile(rf"[{_CONTROL_CHARS}]")
+"""A control character (Unicode ``Cc``: C0, DEL, C1): a NUL PostgreSQL cannot store, a terminal
+escape. The one rule for every part: a name or a lookup key has none; a text keeps its layout."""
+_STRAY_CONTROL = re.compile(rf"(?![\n\t\f\v])[{_CONTROL_CHARS}]")
+"""A control character other than a line break or a space-like one (made single spaces later)."""
 
 
 def normalize_phone(raw: str | None) -> str | None:
@@ -49,7 +54,7 @@ def html_to_text(html: str) -> str:
 def clean_text(text: str, limit: int = MAX_TEXT_CHARS) -> str:
     """Unicode NFC, no control characters, single spaces, at most two blank lines, trimmed."""
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = _CONTROL.sub("", text)
+    text = _STRAY_CONTROL.sub("", text)
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()[:limit]
 

@@ -200,6 +200,7 @@ class Pipeline:
                 parts.connectors(),
                 max_attempts=attempts,
                 send_lease=timedelta(seconds=settings.pipeline.send_lease_seconds),
+                max_concurrent_sends=settings.pipeline.max_concurrent_sends,
             )
             stages.append(("deliver", [parts.topology.deliver_queue(c) for c in parts.channels], delivery))
         return stages
@@ -234,6 +235,7 @@ class Pipeline:
                     BlobStore(self.parts.settings.blob_dir),
                     fetching,
                     max_attempts=self.parts.settings.pipeline.max_attempts,
+                    max_bytes=self.parts.settings.pipeline.max_media_bytes,
                     metrics=self.metrics,
                 )
                 polls.append(asyncio.create_task(fetcher.run(stop), name="media"))
@@ -245,6 +247,8 @@ class Pipeline:
                     for loop in pull_loops(inbound, ingest, self.parts.engine, self.parts.settings.pull)
                 ]
             admin = await self._start_admin()
+            for task in polls:
+                task.add_done_callback(lambda done: _ended(done, stop))
             logger.info("satupintu started", extra={"components": sorted(self.components)})
             await stop.wait()
         finally:
@@ -288,6 +292,15 @@ class Pipeline:
         for close in self.closers:
             close()
         self.parts.engine.dispose()
+
+
+def _ended(task: asyncio.Task[None], stop: asyncio.Event) -> None:
+    """A loop (pull, media) ends only when told to; one that ends otherwise is a bug, so the process
+    says so and stops for its supervisor to restart it, rather than serving on without the loop."""
+    if stop.is_set() or task.cancelled():
+        return
+    logger.critical("%s ended unexpectedly; stopping", task.get_name(), exc_info=task.exception())
+    stop.set()
 
 
 def _freeze_startup_heap() -> None:

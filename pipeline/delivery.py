@@ -1,35 +1,46 @@
 """The deliver stage: send outbox messages through their channel's outbound side.
 
-A batch is claimed under a lease (``pipeline.send_lease_seconds``) and sent concurrently. A send,
-retries included, may use half the lease; each outcome is written as soon as it is known, guarded
-by the lease token (``pipeline/outcomes.py``), so the sweeper never sends a slow message a second
-time beside the first. Transient failures are retried at once with backoff (tenacity), then again
-later through the sweeper; a permanent failure, or one that keeps failing, is parked as dead with
-the reason. "sent" is recorded only when the provider accepted the message, with the provider's
-id, and any delivery status that arrived for that id before our commit is applied with it.
+A batch is claimed under a lease (``pipeline.send_lease_seconds``) and sent concurrently, at most
+``pipeline.max_concurrent_sends`` at a time. A send, retries included, may use half the lease; each
+outcome is written as soon as it is known, guarded by the lease token (``pipeline/outcomes.py``),
+so the sweeper never sends a slow message a second time beside the first. Transient failures are
+retried at once with backoff, then again later through the sweeper, never before the provider's
+``retry_after``; a permanent failure, or one that keeps failing, is parked as dead with the reason
+and the provider's code. A refusal that says the whole channel is down (an expired token) turns
+the channel's send health red (``connector_state`` ``send:health``) until its next success. Error
+text is redacted (``pipeline.logs.redact``) before it is stored: an officer reads it, and an SMTP
+refusal quotes the reporter's address. "sent" is recorded only when the provider accepted the
+message, with the provider's id, and any delivery status that arrived for that id before our
+commit is applied with it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import random
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import Engine
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+from sqlalchemy import Connection, Engine, select
 
 from connectors.base import Connector, Outbound, PermanentSendError, SendResult, TransientSendError
 from envelopes import OutboundMessage, WorkItem
+from pipeline.logs import MAX_REASON, reason, redact
 from pipeline.outcomes import OutcomeWriter
 from pipeline.queues import Publisher
 from storage import outbox
 from storage.cases import record_events
-from storage.db import transaction
+from storage.db import transaction, utcnow
 from storage.delivery import apply_statuses
 from storage.models import OUTBOX_DEAD, OUTBOX_SENT
+from storage.state import state_get, state_set
+from storage.tables import STATE
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +48,8 @@ OUTCOME_NAMES = {OUTBOX_SENT: "sent", OUTBOX_DEAD: "dead"}
 """An outbox state after a send, as a metrics outcome; a row back to pending is a "retry"."""
 IMMEDIATE_ATTEMPTS = 3
 FIRST_RETRY_WAIT_SECONDS = 0.2
+MAX_IMMEDIATE_WAIT_SECONDS = 2.0
+"""A provider asking for a longer wait (``retry_after``) is tried again later, not within the send."""
 SEND_TIMEOUT_SECONDS = 20.0
 RETRY_BASE = timedelta(seconds=30)
 RETRY_CAP = timedelta(hours=1)
@@ -45,8 +58,21 @@ SEND_SHARE_OF_LEASE = 0.5
 DEFAULT_SEND_LEASE = timedelta(seconds=130)
 """``pipeline.send_lease_seconds``' default: a little over twice the longest send (three attempts
 of ``SEND_TIMEOUT_SECONDS`` with their backoff)."""
+DEFAULT_MAX_CONCURRENT_SENDS = 20
+"""``pipeline.max_concurrent_sends``' default: a batch of 200 must not open 200 SMTP connections."""
+SEND_HEALTH_KEY = "send:health"
+"""A channel's sending health in ``connector_state``: not ``health:<source>``, the pull loops' keys."""
 
-Sent = tuple[outbox.Claimed, outbox.Outcome]
+SendState = Literal["ok", "down"]
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """One send's outcome, with the provider's refusal when it refused for good."""
+
+    claim: outbox.Claimed
+    outcome: outbox.Outcome
+    refusal: PermanentSendError | None = None
 
 
 class DeliveryStage:
@@ -62,14 +88,29 @@ class DeliveryStage:
         *,
         max_attempts: int,
         send_lease: timedelta = DEFAULT_SEND_LEASE,
+        max_concurrent_sends: int = DEFAULT_MAX_CONCURRENT_SENDS,
     ) -> None:
         self.engine = engine
         self.publisher = publisher
         self.connectors = connectors
         self.max_attempts = max_attempts
         self.send_lease = send_lease
+        self.max_concurrent_sends = max_concurrent_sends
+        self._health = SendHealth()
         self._loop = asyncio.new_event_loop()
-        self._started = False
+        self._on_own_loop(self._start())
+
+    def _on_own_loop(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` to the end on the stage's loop, from a thread of its own: the stage may be
+        made, and closed, inside a running loop (the process's), where this one cannot run."""
+        with ThreadPoolExecutor(1) as thread:
+            thread.submit(self._loop.run_until_complete, work).result()
+
+    async def _start(self) -> None:
+        """Connectors start with the stage, so that what they say at start-up (a channel
+        half-configured) is said when ``worker deliver`` starts, not at its first send."""
+        for connector in self.connectors.values():
+            await connector.start()
 
     def handle(self, items: Sequence[WorkItem]) -> dict[str, int]:
         """Send the batch; returns how many messages ended how (for the metrics)."""
@@ -79,28 +120,27 @@ class DeliveryStage:
         if not claimed:
             return {}
         written = self._loop.run_until_complete(self._deliver(claimed))
-        sent = [c.message for c, o in written if o.state == OUTBOX_SENT]
+        sent = [w.claim.message for w in written if w.outcome.state == OUTBOX_SENT]
         if sent:
             logger.info(
                 "sent", extra={"outbox_ids": [m.outbox_id for m in sent], "case_ids": [m.case_id for m in sent]}
             )
-        for claim, outcome in written:
-            if outcome.state == OUTBOX_DEAD:
-                notice = {"record": "outbox", "id": claim.message.outbox_id, "reason": outcome.error}
+        for w in written:
+            if w.outcome.state == OUTBOX_DEAD:
+                notice = {"record": "outbox", "id": w.claim.message.outbox_id, "reason": w.outcome.error}
                 self.publisher.publish_dead(notice, self.step)
-        return dict(Counter(OUTCOME_NAMES.get(o.state, "retry") for _, o in written))
+        return dict(Counter(OUTCOME_NAMES.get(w.outcome.state, "retry") for w in written))
 
     async def _deliver(self, claimed: Sequence[outbox.Claimed]) -> list[Sent]:
-        """Send every claimed message at once; each outcome is written as it comes."""
-        if not self._started:
-            for connector in self.connectors.values():
-                await connector.start()
-            self._started = True
+        """Send the claimed messages, ``max_concurrent_sends`` at a time; each outcome is written
+        as it comes. A send still waiting for its turn at the deadline is retried later."""
         writer = OutcomeWriter(self._write, until=min(c.lease_expires_at for c in claimed))
         deadline = asyncio.get_running_loop().time() + self.send_lease.total_seconds() * SEND_SHARE_OF_LEASE
+        turns = asyncio.Semaphore(self.max_concurrent_sends)
 
         async def send(claim: outbox.Claimed) -> None:
-            writer.add((claim, await self._send_one(claim, deadline)))
+            async with turns:
+                writer.add(await self._send_one(claim, deadline))
 
         await asyncio.gather(*(send(c) for c in claimed))
         await writer.finish()
@@ -108,62 +148,119 @@ class DeliveryStage:
 
     def _write(self, group: list[Sent]) -> list[Sent]:
         """One short transaction for the outcomes that came together; only those still under
-        their lease are written, with their case events and any status that came first."""
+        their lease are written, with their case events, any status that came first, and the
+        channels' send health when it changes."""
         with transaction(self.engine) as connection:
-            ours = {o.outbox_id for o in outbox.record_outcomes(connection, [o for _, o in group])}
-            written = [(c, o) for c, o in group if o.outbox_id in ours]
-            record_events(connection, [_event(c, o) for c, o in written])
+            ours = {o.outbox_id for o in outbox.record_outcomes(connection, [w.outcome for w in group])}
+            written = [w for w in group if w.outcome.outbox_id in ours]
+            record_events(connection, [_event(w) for w in written])
             apply_statuses(
                 connection,
-                [(c.message.channel, o.provider_message_id) for c, o in written if o.provider_message_id],
+                [
+                    (w.claim.message.channel, w.outcome.provider_message_id)
+                    for w in written
+                    if w.outcome.provider_message_id
+                ],
             )
+            health = self._health.write_changes(connection, written)
+        self._health.committed(health)
         return written
 
-    async def _send_one(self, claim: outbox.Claimed, deadline: float) -> outbox.Outcome:
+    async def _send_one(self, claim: outbox.Claimed, deadline: float) -> Sent:
         message = claim.message
         connector = self.connectors.get(message.channel)
         if not isinstance(connector, Outbound):
-            reason = "is enabled" if connector is None else "that can send is enabled"
-            return outbox.dead(claim, f"no connector {message.channel!r} {reason}")
+            missing = "is enabled" if connector is None else "that can send is enabled"
+            return Sent(claim, outbox.dead(claim, f"no connector {message.channel!r} {missing}"))
         log = {"channel": message.channel, "outbox_id": message.outbox_id, "case_id": message.case_id}
         try:
             async with asyncio.timeout_at(deadline):
                 result = await _send_with_retries(connector, message)
         except PermanentSendError as exc:
-            logger.warning("outbound message refused for good: %s", exc, extra=log)
-            return outbox.dead(claim, f"permanent: {exc}")
+            why = f"permanent{f' ({exc.code})' if exc.code else ''}: {redact(str(exc))}"[:MAX_REASON]
+            logger.warning("outbound message refused for good: %s", why, extra=log)
+            return Sent(claim, outbox.dead(claim, why), exc)
         except Exception as exc:  # noqa: BLE001 - transient, timeouts and surprises are retried later
+            why = reason(exc)
             if claim.attempts >= self.max_attempts:
-                logger.error("outbound message failed %d times: %s", claim.attempts, exc, extra=log)
-                return outbox.dead(claim, f"gave up after {claim.attempts} attempts: {exc!r}")
+                logger.error("outbound message failed %d times: %s", claim.attempts, why, extra=log)
+                return Sent(claim, outbox.dead(claim, f"gave up after {claim.attempts} attempts: {why}"))
             delay = min(RETRY_CAP, RETRY_BASE * 2 ** (claim.attempts - 1))
-            logger.warning("outbound message failed, retrying in %s: %s", delay, exc, extra=log)
-            return outbox.retry_later(claim, repr(exc), delay)
-        return outbox.sent(claim, result.provider_message_id)
+            if isinstance(exc, TransientSendError) and exc.retry_after is not None:
+                delay = max(delay, timedelta(seconds=exc.retry_after))
+            logger.warning("outbound message failed, retrying in %s: %s", delay, why, extra=log)
+            return Sent(claim, outbox.retry_later(claim, why, delay))
+        return Sent(claim, outbox.sent(claim, result.provider_message_id))
 
     def close(self) -> None:
-        if self._started:
-            for connector in self.connectors.values():
-                self._loop.run_until_complete(connector.stop())
-        self._loop.run_until_complete(self._loop.shutdown_default_executor())  # the outcome writers' threads
+        self._on_own_loop(self._stop())
         self._loop.close()
+
+    async def _stop(self) -> None:
+        for connector in self.connectors.values():
+            await connector.stop()
+        await asyncio.get_running_loop().shutdown_default_executor()  # the outcome writers' threads
+
+
+class SendHealth:
+    """Each channel's send health, ``{"state": "down"|"ok", "reason": ..., "at": ...}`` under
+    ``send:health``: down when a refusal says no message on the channel can go, ok again at its
+    next success. Written only when it changes as this process knows it, so a send pays nothing
+    (a channel's first success reads it once, in case another process or run left it down)."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, SendState] = {}
+
+    def write_changes(self, connection: Connection, written: Sequence[Sent]) -> dict[str, SendState]:
+        """Write what ``written`` changes; returns it, for ``committed`` once the transaction is."""
+        latest: dict[str, tuple[SendState, str | None]] = {}
+        for w in written:
+            if w.refusal is not None and w.refusal.channel_down:
+                latest[w.claim.message.channel] = ("down", w.outcome.error)
+            elif w.outcome.state == OUTBOX_SENT:
+                latest[w.claim.message.channel] = ("ok", None)
+        changed: dict[str, SendState] = {}
+        for channel, (state, why) in latest.items():
+            if state == self._known.get(channel) or (state == "ok" and not _is_down(connection, channel)):
+                self._known[channel] = state
+                continue
+            record: dict[str, Any] = {"state": state, "at": utcnow().isoformat()}
+            if why is not None:
+                record["reason"] = why
+            state_set(connection, channel, SEND_HEALTH_KEY, json.dumps(record))
+            changed[channel] = state
+        return changed
+
+    def committed(self, changed: Mapping[str, SendState]) -> None:
+        self._known.update(changed)
+
+
+def _is_down(connection: Connection, channel: str) -> bool:
+    stored = state_get(connection, channel, SEND_HEALTH_KEY)
+    return stored is not None and json.loads(stored)["state"] == "down"
+
+
+def read_send_health(connection: Connection) -> list[dict[str, Any]]:
+    """Every channel's send health as last written, for ``satupintu status``."""
+    rows = connection.execute(
+        select(STATE.c.channel, STATE.c.value).where(STATE.c.key == SEND_HEALTH_KEY).order_by(STATE.c.channel)
+    )
+    return [{"channel": row.channel, **json.loads(row.value)} for row in rows]
 
 
 async def _send_with_retries(connector: Outbound, message: OutboundMessage) -> SendResult:
-    """Send; on a transient error, retry at once with backoff (tenacity) a few times."""
-    try:
-        return await _attempt(connector, message)  # most sends succeed: no retry machinery for them
-    except TransientSendError:
-        await asyncio.sleep(FIRST_RETRY_WAIT_SECONDS)
-    async for attempt in AsyncRetrying(
-        retry=retry_if_exception_type(TransientSendError),
-        stop=stop_after_attempt(IMMEDIATE_ATTEMPTS - 1),
-        wait=wait_exponential_jitter(multiplier=FIRST_RETRY_WAIT_SECONDS * 2, max=2.0, jitter=FIRST_RETRY_WAIT_SECONDS),
-        reraise=True,
-    ):
-        with attempt:
+    """Send; on a transient error, retry at once with backoff a few times, waiting at least the
+    provider's ``retry_after``; a longer ``retry_after`` is left to the retry later."""
+    for attempt in range(1, IMMEDIATE_ATTEMPTS + 1):
+        try:
             return await _attempt(connector, message)
-    raise AssertionError("unreachable: tenacity re-raises the last error")
+        except TransientSendError as exc:
+            wait = FIRST_RETRY_WAIT_SECONDS * 2 ** (attempt - 1) + random.uniform(0, FIRST_RETRY_WAIT_SECONDS)
+            wait = max(wait, exc.retry_after or 0.0)
+            if attempt == IMMEDIATE_ATTEMPTS or wait > MAX_IMMEDIATE_WAIT_SECONDS:
+                raise
+            await asyncio.sleep(wait)
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 async def _attempt(connector: Outbound, message: OutboundMessage) -> SendResult:
@@ -171,7 +268,8 @@ async def _attempt(connector: Outbound, message: OutboundMessage) -> SendResult:
         return await connector.send(message)
 
 
-def _event(claim: outbox.Claimed, outcome: outbox.Outcome) -> dict[str, Any]:
+def _event(sent: Sent) -> dict[str, Any]:
+    claim, outcome = sent.claim, sent.outcome
     message = claim.message
     action = {OUTBOX_SENT: f"{message.purpose}_sent", OUTBOX_DEAD: f"{message.purpose}_failed"}.get(
         outcome.state, f"{message.purpose}_retry"
@@ -181,4 +279,6 @@ def _event(claim: outbox.Claimed, outcome: outbox.Outcome) -> dict[str, Any]:
         detail["provider_message_id"] = outcome.provider_message_id
     if outcome.error:
         detail["error"] = outcome.error[:500]
+    if sent.refusal is not None and sent.refusal.code:
+        detail["code"] = sent.refusal.code
     return {"case_id": message.case_id, "actor": "system:deliver", "action": action, "detail": detail}

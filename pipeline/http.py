@@ -3,7 +3,9 @@
 Every request passes one middleware (:func:`front`): request bodies share a memory budget, every
 error leaves in the one JSON shape of :mod:`pipeline.errors`, each refused request is counted by
 channel and status, and a storage outage is a 503 with ``Retry-After``, logged once when it
-starts and once when it ends rather than once per request.
+starts and once when it ends rather than once per request. What the middleware itself refuses (a
+body over the limit, no room in the budget, storage away, a bug) a browser gets as a short page
+in Indonesian, with the same status: a reporter must never face raw JSON.
 
 ``/metrics`` is not public: it is served on ``http.admin_port`` (with the probes), and on the
 public port only to a holder of ``http.metrics_token``.
@@ -26,7 +28,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import HttpSettings
-from connectors.base import Connector, Ingest, MessageStatus, StoredMessage, WebhookInbound
+from connectors.base import Connector, Ingest, MessageStatus, StoredMessage, WebhookInbound, page_templates, size_text
 from envelopes import RawMessage, Stored
 from pipeline.errors import JSON, error_body, json_error
 from pipeline.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
@@ -42,7 +44,28 @@ STORAGE_RETRY_AFTER_SECONDS = 5
 NO_CHANNEL = "none"
 """The ``channel`` label of a request that no connector's route took (probes, unknown paths)."""
 KEPT_HEADERS = frozenset({"Allow", "Retry-After", "WWW-Authenticate"})
+HTML = "text/html"
+PAGE_NOTICES = {
+    413: (
+        "Kiriman terlalu besar",
+        "Kiriman terlalu besar: paling banyak {size}, lampiran termasuk. Kecilkan atau kurangi lampiran.",
+    ),
+    500: ("Terjadi kesalahan", "Terjadi kesalahan pada sistem kami. Coba lagi nanti."),
+    503: ("Layanan sedang terganggu", "Layanan sedang sibuk atau terganggu. Coba lagi dalam {seconds} detik."),
+}
+"""What a browser is told, by status: the title and the notice of the page."""
 T = TypeVar("T")
+_PAGES = page_templates()
+
+
+class Refused(Exception):
+    """A request the server itself turns away before any handler runs (413, 503)."""
+
+    def __init__(self, status: int, reason: str, *, retry_after: int | None = None) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+        self.retry_after = retry_after
 
 
 class BodyBudget:
@@ -66,14 +89,14 @@ class BodyBudget:
             return
         size = request.content_length
         if size is not None and size > self.max_body_bytes:
-            raise json_error(413, f"the body is larger than {self.max_body_bytes} bytes")
+            raise Refused(413, f"the body is larger than {self.max_body_bytes} bytes")
         need = max(self.floor, self.max_body_bytes if size is None else size)
         async with self._changed:
             if self.free < need:
                 try:
                     await asyncio.wait_for(self._changed.wait_for(lambda: self.free >= need), self.wait)
                 except TimeoutError:
-                    raise json_error(503, "too many requests in progress, try again", retry_after=1) from None
+                    raise Refused(503, "too many requests in progress, try again", retry_after=1) from None
             self.free -= need
         try:
             yield
@@ -147,6 +170,17 @@ def front(
 ) -> Middleware:
     """The middleware every request passes (see the module's docstring)."""
 
+    def refused(request: web.Request, status: int, reason: str, retry_after: int | None = None) -> web.Response:
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+        if status in PAGE_NOTICES and prefers_html(request.headers.get("Accept", "")):
+            title, notice = PAGE_NOTICES[status]
+            size = size_text(budget.max_body_bytes)
+            page = _PAGES.get_template("refused.html").render(
+                title=title, notice=notice.format(size=size, seconds=retry_after)
+            )
+            return web.Response(text=page, status=status, content_type=HTML, charset="utf-8", headers=headers)
+        return _error(status, reason, headers)
+
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         channel = channels.get(request.match_info.route.resource, NO_CHANNEL)
@@ -157,6 +191,9 @@ def front(
                 response = await handler(request)
             status = response.status
             return response
+        except Refused as exc:
+            status = exc.status
+            return refused(request, status, exc.reason, exc.retry_after)
         except web.HTTPException as exc:
             status = exc.status
             if status < 400 or exc.content_type == JSON:
@@ -165,14 +202,35 @@ def front(
         except SQLAlchemyError as exc:
             status = 503
             watch.refuse(exc)
-            return _error(503, "storage unavailable, try again", {"Retry-After": str(STORAGE_RETRY_AFTER_SECONDS)})
+            return refused(request, 503, "storage unavailable, try again", STORAGE_RETRY_AFTER_SECONDS)
         except Exception:
             logger.exception("unhandled error", extra={"path": request.path, "channel": channel})
-            return _error(500, "internal error")
+            return refused(request, 500, "internal error")
         finally:
             metrics.answered(answering, channel, status)
 
     return middleware
+
+
+def prefers_html(accept: str) -> bool:
+    """Whether an ``Accept`` header ranks HTML above JSON: a browser's does (``text/html`` before
+    ``*/*;q=0.8``); an API client's (``*/*``, ``application/json``, none) does not."""
+    ranks: dict[str, float] = {}
+    for item in accept.split(","):
+        media, *params = (part.strip() for part in item.split(";"))
+        ranks[media.lower()] = next((_quality(p[2:]) for p in params if p.lower().startswith("q=")), 1.0)
+
+    def rank(media: str) -> float:
+        return ranks.get(media, ranks.get(media.partition("/")[0] + "/*", ranks.get("*/*", 0.0)))
+
+    return rank(HTML) > rank(JSON)
+
+
+def _quality(text: str) -> float:
+    try:
+        return min(max(float(text), 0.0), 1.0)
+    except ValueError:
+        return 0.0  # a malformed weight counts as "not acceptable", never as a 500
 
 
 def _in_shape(exc: web.HTTPException) -> web.Response:

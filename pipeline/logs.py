@@ -1,7 +1,8 @@
 """Structured logs: JSON lines when not on a terminal, readable lines when on one.
 
 Modules log through the standard library with ``extra={...}`` for the channel and message ids;
-only this module configures handlers. Reporters' identities and secrets are never logged.
+only this module configures handlers. Reporters' identities and secrets are never logged, and
+``redact``/``reason`` are also what an error says in a row an officer reads or a health record.
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ import structlog
 
 from config.settings import LogSettings
 
+# A client library's message quotes the URL it asked (aiohttp's ``ClientResponseError`` does), and
+# some channels put the secret in it (Telegram's ``https://api.telegram.org/bot<token>/...``): a
+# URL is cut to its scheme and host, without user or password.
+_URL_RE = re.compile(r"\b([a-z][a-z0-9+.-]*://)(?:[^@/\s'\"<>]*@)?([^/\s'\"<>?#]+)[^\s'\"<>]*", re.IGNORECASE)
 # What a provider's error text or a library's message may carry about a reporter: an address
 # ("550 5.1.1 <siti@kampus.ac.id>: rejected"), a phone number however it is written (found by
 # phonenumbers' matcher, then by shape for numbers it finds invalid), or the value a pydantic
@@ -36,11 +41,15 @@ _ROW_VALUES_RE = re.compile(
     re.DOTALL,
 )
 """To where PostgreSQL's DETAIL ends: a value may hold newlines, parentheses and full stops."""
+MAX_REASON = 1000
 
 
 def redact(text: str) -> str:
-    """Mask what a log line's text may quote of a reporter: addresses, phone numbers, the inputs
-    validation errors quote and the row values a database error quotes."""
+    """Mask what a log line's text may quote of a reporter or a secret: URLs past their host,
+    addresses, phone numbers, the inputs validation errors quote and the row values a database
+    error quotes. Each pattern runs only when its marker is in the text: logging pays for this."""
+    if "://" in text:
+        text = _URL_RE.sub(r"\1\2/…", text)
     if "@" in text:
         text = _EMAIL_RE.sub("<email>", text)
     if "input" in text:
@@ -51,6 +60,13 @@ def redact(text: str) -> str:
     if _PHONE_LIKE.search(text):
         text = _PHONE_RE.sub("<phone>", _PHONE_LIKE.sub(_mask_matched_phones, text))
     return text
+
+
+def reason(exc: BaseException) -> str:
+    """An error as rows and health records keep it: ``Type: message``, redacted, at most
+    ``MAX_REASON`` characters."""
+    message = redact(str(exc))
+    return (f"{type(exc).__name__}: {message}" if message else type(exc).__name__)[:MAX_REASON]
 
 
 def _mask_matched_phones(candidate: re.Match[str]) -> str:

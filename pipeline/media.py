@@ -6,8 +6,9 @@ worker polls the database for due rows rather than a queue, so nothing depends o
 surviving, and any number of workers can compete (each claim carries a lease token). A fetch goes
 through the connector's ``fetch_media``, with a few quick retries and then later ones with
 exponential backoff; the bytes go to the blob store by SHA-256 and are linked to the item, or the
-item is marked failed with the reason, which the officer sees on the case. The message itself is
-never held back or lost by a media failure.
+item is marked failed with the reason, which the officer sees on the case. An item larger than
+``pipeline.max_media_bytes`` is failed, not stored: one video must not fill the blob store. The
+message itself is never held back or lost by a media failure.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -23,9 +25,10 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from connectors.base import Connector, FetchedMedia, MediaSource, MediaUnavailable, TransientSendError
+from connectors.base import Connector, ConnectorNotReady, FetchedMedia, MediaSource, MediaUnavailable
+from pipeline.backoff import exponential, pause
+from pipeline.logs import reason, redact
 from pipeline.metrics import Metrics
-from pipeline.reasons import cut_urls, reason
 from storage import media as store
 from storage.blobs import BlobStore
 from storage.db import transaction, utcnow
@@ -59,6 +62,7 @@ class MediaFetcher:
         connectors: Mapping[str, Connector[Any]],
         *,
         max_attempts: int,
+        max_bytes: int,
         metrics: Metrics | None = None,
         retry_base: timedelta = RETRY_BASE,
     ) -> None:
@@ -66,24 +70,28 @@ class MediaFetcher:
         self.blobs = blobs
         self.connectors = connectors
         self.max_attempts = max_attempts
+        self.max_bytes = max_bytes
         self.metrics = metrics
         self.retry_base = retry_base
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Until ``stop``; fetches cut short by it are handed back, due at once, for the next start."""
-        database_down = False
+        """Until ``stop``; fetches cut short by it are handed back, due at once, for the next start.
+        A database outage takes two log lines: one when it goes, one when it is back."""
+        down_since: float | None = None
         while not stop.is_set():
             try:
                 claims = await asyncio.to_thread(self._claim)
             except SQLAlchemyError as exc:
-                if not database_down:
-                    logger.warning("media: database unavailable: %s", exc)
-                database_down = True
-                await _wait(stop, IDLE_SECONDS * 4)
+                if down_since is None:
+                    logger.warning("media: database unavailable; waiting for it: %s", reason(exc))
+                    down_since = time.monotonic()
+                await pause(IDLE_SECONDS * 4, stop)
                 continue
-            database_down = False
+            if down_since is not None:
+                logger.info("media: database reachable again after %.1fs", time.monotonic() - down_since)
+                down_since = None
             if not claims:
-                await _wait(stop, IDLE_SECONDS)
+                await pause(IDLE_SECONDS, stop)
                 continue
             await self._batch(claims, stop)
 
@@ -117,9 +125,11 @@ class MediaFetcher:
         log = {"channel": claim.channel, "media": claim.id, "raw_message_id": claim.raw_message_id}
         try:
             fetched = await self._fetch(claim)
+            if len(fetched.data) > self.max_bytes:
+                raise _Failed(f"{len(fetched.data):,} bytes, larger than the {self.max_bytes:,}-byte limit")
             sha256 = await asyncio.to_thread(self.blobs.put, fetched.data)
         except _Failed as exc:
-            why = cut_urls(str(exc))
+            why = redact(str(exc))
             logger.warning("media item cannot be fetched: %s", why, extra=log)
             await self._record(store.mark_failed, claim, why, outcome="failed")
             return
@@ -163,8 +173,10 @@ class MediaFetcher:
                 outcome="failed",
             )
             return
-        delay = min(RETRY_CAP, self.retry_base * 2 ** (claim.attempts - 1))
-        if isinstance(exc, TransientSendError) and exc.retry_after:
+        delay = timedelta(
+            seconds=exponential(claim.attempts, self.retry_base.total_seconds(), RETRY_CAP.total_seconds())
+        )
+        if isinstance(exc, ConnectorNotReady) and exc.retry_after:
             delay = max(delay, timedelta(seconds=exc.retry_after))
         logger.info("media fetch failed, retrying in %s: %s", delay, why, extra=log)
         await self._record(store.mark_retry, claim, why, utcnow() + delay, outcome="retry")
@@ -187,10 +199,8 @@ class MediaFetcher:
 
 
 def _retryable(exc: BaseException) -> bool:
-    """Errors worth a quick second try; never a cancellation (shutdown), never a gone item."""
+    """Errors worth a quick second try; never a cancellation (shutdown), never a gone item, never
+    a channel that asked us to wait (its ``retry_after`` sets the later try)."""
+    if isinstance(exc, ConnectorNotReady) and exc.retry_after:
+        return False
     return isinstance(exc, Exception) and not isinstance(exc, _Failed)
-
-
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=seconds)

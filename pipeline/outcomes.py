@@ -35,28 +35,30 @@ class OutcomeWriter(Generic[T]):
         self._write = write
         self._until = until
         self._waiting: list[T] = []
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        """Every drain task of the batch: one that failed is kept until ``finish`` raises its error."""
         self.written: list[T] = []
 
     def add(self, item: T) -> None:
         """Hand over one outcome; it is written with the next group."""
         self._waiting.append(item)
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._drain())
+        if not self._tasks or self._tasks[-1].done():
+            self._tasks.append(asyncio.create_task(self._drain()))
 
     async def finish(self) -> None:
-        """Wait until everything handed over is written, or given up at the end of the lease."""
-        while self._task is not None and not self._task.done():
-            await self._task
-        if self._task is not None:
-            self._task.result()  # a failure that is not the database's own is raised here
+        """Wait until everything handed over is written, or given up at the end of the lease;
+        then raise the first failure that is not the database's own, whichever drain it ended."""
+        while self._tasks and not self._tasks[-1].done():
+            await asyncio.wait([self._tasks[-1]])
+        for task in self._tasks:
+            task.result()
 
     async def _drain(self) -> None:
         held, pause = 0, FIRST_RETRY_SECONDS
         while self._waiting:
             group, self._waiting = self._waiting, []
             try:
-                self.written += await asyncio.to_thread(self._write, group)
+                wrote = await asyncio.to_thread(self._write, group)
             except TRANSIENT_DB_ERRORS as exc:
                 self._waiting[:0] = group
                 if not held:
@@ -76,6 +78,7 @@ class OutcomeWriter(Generic[T]):
                 await asyncio.sleep(min(pause, left))
                 pause = min(MAX_RETRY_SECONDS, pause * 2)
                 continue
+            self.written += wrote
             if held:
-                logger.info("database answers again: %d held send outcomes written", len(group))
+                logger.info("database answers again: %d held send outcomes written", len(wrote))
                 held, pause = 0, FIRST_RETRY_SECONDS

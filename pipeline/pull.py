@@ -29,7 +29,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import PullSettings
 from connectors.base import Connector, ConnectorAuthFailed, FetchResult, Ingest, PullInbound
-from pipeline.reasons import reason
+from pipeline.backoff import exponential, pause
+from pipeline.logs import reason
 from storage import leases
 from storage.db import reading, transaction, utcnow
 from storage.state import state_get, state_set
@@ -134,7 +135,23 @@ class PullLoop:
         return f"pull-{self.channel}-{self.source}"
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Until ``stop``: stand by while another process holds the lease, run the loop while we do."""
+        """Until ``stop``, whatever fails: a failure the loop did not expect (a bug, a library's
+        surprise) is logged with its traceback and the loop starts again after a backoff, so that a
+        source is never left unread by a task that ended in silence."""
+        crashes = 0
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                await self._run(stop)
+            except Exception:
+                ran_a_while = time.monotonic() - started >= self.max_backoff
+                crashes = 1 if ran_a_while else crashes + 1
+                delay = exponential(crashes, MIN_BACKOFF_SECONDS, self.max_backoff)
+                logger.exception("pull loop failed; restarting in %g s", delay, extra=self.log)
+                await pause(delay, stop)
+
+    async def _run(self, stop: asyncio.Event) -> None:
+        """Stand by while another process holds the lease, run the loop while we do."""
         said = ""  # why we stand by, said once until it changes
         while not stop.is_set():
             try:
@@ -146,7 +163,7 @@ class PullLoop:
                 if why != said:
                     logger.info(why, extra=self.log)
                     said = why
-                await _wait(self.ttl / 3, stop)
+                await pause(self.ttl / 3, stop)
                 continue
             said = ""
             logger.info("pull lease taken", extra={**self.log, "holder": self.holder})
@@ -174,7 +191,7 @@ class PullLoop:
             asked_at = time.monotonic()
             try:
                 renewed: bool | None = await self._db(leases.renew, self.lease, token, self.ttl)
-            except SQLAlchemyError:
+            except Exception:  # noqa: BLE001 - not renewed, whatever the reason; the lapse decides
                 renewed = None
             if renewed:
                 lapses_at = asked_at + self.ttl
@@ -204,7 +221,7 @@ class PullLoop:
                 await self._commit(token, moved, health)
                 cursor = moved or cursor
                 if not page.more:
-                    await _wait(self.connector.poll_interval_seconds, stop, lost)
+                    await pause(self.connector.poll_interval_seconds, stop, lost)
             except LeaseLost:
                 logger.warning("pull lease lost before the cursor was written", extra=self.log)
                 lost.set()
@@ -218,7 +235,7 @@ class PullLoop:
                 except Exception:  # noqa: BLE001 - the database may be what failed; the log said so
                     pass
                 fresh = True
-                await _wait(self._backoff(health, exc), stop, lost)
+                await pause(self._backoff(health, exc), stop, lost)
 
     def _log_failure(self, health: PullHealth, exc: Exception) -> None:
         """Once per streak: the first failure is logged, the rest show in the health."""
@@ -234,8 +251,8 @@ class PullLoop:
     def _backoff(self, health: PullHealth, exc: Exception) -> float:
         if isinstance(exc, ConnectorAuthFailed):
             return self.max_backoff
-        base = max(MIN_BACKOFF_SECONDS, self.connector.poll_interval_seconds)
-        return float(min(self.max_backoff, base * 2 ** (health.failures - 1)))
+        first = max(MIN_BACKOFF_SECONDS, self.connector.poll_interval_seconds)
+        return exponential(health.failures, first, self.max_backoff)
 
     async def _commit(self, token: str, cursor: str | None, health: PullHealth) -> None:
         """Move the cursor and write the health, under the lease (compare-and-set)."""
@@ -287,16 +304,6 @@ async def _until(fetch: Awaitable[FetchResult], *events: asyncio.Event) -> Fetch
     if task.cancelled() or not task.done():
         return None
     return task.result()
-
-
-async def _wait(seconds: float, *events: asyncio.Event) -> None:
-    """Sleep ``seconds``, or less if one of ``events`` is set."""
-    waiters = [asyncio.create_task(event.wait()) for event in events]
-    try:
-        await asyncio.wait(waiters, timeout=seconds)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
 
 
 def pull_loops(

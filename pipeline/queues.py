@@ -24,6 +24,7 @@ from kombu.entity import Exchange, Queue
 from kombu.messaging import Producer
 
 from envelopes import Addressed, Step, WorkItem, work_items
+from pipeline.backoff import exponential
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,9 @@ CONFIRM_TIMEOUT_SECONDS = 5.0
 DEPTH_TIMEOUT_SECONDS = 5.0
 CLOSE_GRACE_SECONDS = 5.0
 BACKFILL_CHUNK = 5000
+COMMIT_GRACE_SECONDS = 0.5
+"""A refused caller marks its rows as left to the sweeper and commits just after; the backfill
+runs at least this long after the last refusal, so that it finds them."""
 
 Record = Literal["raw_message", "outbox"]
 Backfill = Callable[[int], Sequence[Addressed]]
@@ -192,16 +196,23 @@ class Publisher:
         self._closing = False
         self._outage: _Outage | None = None
         self._backfill: Backfill | None = None
-        self._backfill_due = False
+        self._backfill_at: float | None = None  # when the backfill is due (monotonic)
+        self._refused_at = 0.0
         self._connection: Connection | None = None  # the publisher thread's alone
         self._producer: Producer | None = None
         self._thread = threading.Thread(target=self._run, name="satupintu-publisher", daemon=True)
         self._thread.start()
 
     def has_room(self, records: int) -> bool:
-        """Whether :meth:`publish` would take this many more records now."""
+        """Whether :meth:`publish` would take this many more records now. If not, the caller
+        leaves them to the sweeper, and the backfill publishes them as soon as there is room."""
         with self._changed:
-            return not self._closing and self._held + records <= self.max_held
+            if self._closing:
+                return False
+            if self._held + records > self.max_held:
+                self._refuse(records)
+                return False
+            return True
 
     def publish(self, items: Iterable[Addressed]) -> bool:
         """Hand ``(item, channel)`` pairs over for publishing; False if refused (closed, or full
@@ -249,10 +260,26 @@ class Publisher:
             return True
 
     def _refuse(self, records: int) -> None:
+        """Count refused records until there is room again; called holding the lock."""
+        self._refused_at = time.monotonic()
         if self._outage is None:
-            self._outage = _Outage(time.monotonic())
+            self._outage = _Outage(self._refused_at)
             logger.warning("publisher holds %d records; leaving the next ones to the sweeper", self._held)
         self._outage.refused += records
+        if not self._jobs:  # more than the bound at once: nothing to publish first, so room now
+            self._backfill_soon()
+
+    def _backfill_soon(self) -> None:
+        """Make the backfill due once the last refused rows are committed; called holding the lock."""
+        if self._backfill is not None:
+            self._backfill_at = self._refused_at + COMMIT_GRACE_SECONDS
+            self._changed.notify()
+
+    def _backfill_wait(self) -> float | None:
+        """Seconds until the backfill is due (0 when it is), None when it is not; holding the lock."""
+        if self._backfill_at is None:
+            return None
+        return max(0.0, self._backfill_at - time.monotonic())
 
     # --- the publisher thread
 
@@ -260,8 +287,8 @@ class Publisher:
         failures = 0
         while True:
             with self._changed:
-                while not (self._jobs or self._closing or self._backfill_due):
-                    self._changed.wait()
+                while not (self._jobs or self._closing or self._backfill_wait() == 0.0):
+                    self._changed.wait(self._backfill_wait())
                 if self._closing and not self._jobs:
                     break
                 jobs = list(self._jobs)
@@ -274,7 +301,10 @@ class Publisher:
                 failures += 1
                 self._lost(exc)
                 with self._changed:
-                    if self._changed.wait_for(lambda: self._closing, timeout=_backoff(failures)):
+                    if self._changed.wait_for(
+                        lambda: self._closing,
+                        timeout=exponential(failures, RECONNECT_FIRST_SECONDS, RECONNECT_MAX_SECONDS),
+                    ):
                         break
                 continue
             failures = 0
@@ -348,9 +378,9 @@ class Publisher:
             if self._jobs:
                 return
             self._outage = None
-            self._backfill_due = self._backfill is not None
+            self._backfill_soon()
         logger.info(
-            "broker takes work items again after %.1fs: %d records published that were held, %d left to the sweeper",
+            "publisher takes work items again after %.1fs: %d records published that were held, %d left to the sweeper",
             time.monotonic() - outage.since,
             outage.published,
             outage.refused,
@@ -362,6 +392,7 @@ class Publisher:
         assert self._backfill is not None
         with self._changed:
             room = min(BACKFILL_CHUNK, self.max_held - self._held)
+            started = time.monotonic()
         try:
             found = list(self._backfill(room))
         except Exception as exc:  # noqa: BLE001 - the sweeper finds the same rows at its next round
@@ -369,7 +400,10 @@ class Publisher:
             found = []
         size = sum(len(item.ids) for item, _ in found)
         with self._changed:
-            self._backfill_due = size >= room > 0
+            if size >= room > 0:
+                self._backfill_at = time.monotonic()
+            elif self._refused_at < started:  # else a refusal meanwhile made it due again
+                self._backfill_at = None
             if found:
                 self._jobs.append(_Publish(found, size))
                 self._held += size
@@ -404,7 +438,3 @@ def _merged(jobs: Iterable[_Job]) -> list[Addressed]:
         for (step, record, channel), ids in by_kind.items()
         for addressed in work_items(step, record, ((i, channel) for i in ids))
     ]
-
-
-def _backoff(failures: int) -> float:
-    return float(min(RECONNECT_MAX_SECONDS, RECONNECT_FIRST_SECONDS * 2 ** (failures - 1)))

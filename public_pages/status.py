@@ -12,19 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import math
-import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import Engine
 
 from config.settings import Settings
-from normalizer.rules import normalize_email, normalize_phone
-from pipeline.errors import json_error
+from connectors.base import json_error, page_templates
+from normalizer.rules import CONTROL, normalize_email, normalize_phone
 from public_pages.ratelimit import TokenBucket
 from storage.db import reading
 from storage.status import CaseStatus, case_for_reporter
@@ -54,16 +52,10 @@ DEADLINE_TEXT = {
     "resolution": "Target penyelesaian paling lambat",
 }
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _NOBODY = ("", "")
 """What a malformed contact is looked up as: no identity has it."""
 
-_TEMPLATES = Environment(
-    loader=PackageLoader("public_pages", "templates"),
-    autoescape=select_autoescape(["html"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+_TEMPLATES = page_templates("public_pages")
 
 
 class StatusLookup:
@@ -203,7 +195,7 @@ def _plain(text: str) -> bool:
         text.encode("utf-8")
     except UnicodeEncodeError:
         return False
-    return not _CONTROL.search(text)
+    return not CONTROL.search(text)
 
 
 def _render(

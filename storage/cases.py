@@ -9,9 +9,11 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, select, update
 
+from envelopes import Reporter
 from storage.db import utcnow
+from storage.reporters import identity_keys
 from storage.sql import insert_ignore
-from storage.tables import ATTACHMENTS, CASES, COUNTER, EVENTS, IDENTITY, MEDIA, MESSAGES, OUTBOX, RAW
+from storage.tables import ATTACHMENTS, CASES, COUNTER, EVENTS, MEDIA, MESSAGES, OUTBOX, RAW
 
 
 def open_cases_by_conversation(connection: Connection, keys: Iterable[str]) -> dict[str, int]:
@@ -86,6 +88,8 @@ class CaseFilter:
     status: str | None = None
     unit: str | None = None
     channel: str | None = None
+    in_person: bool = False
+    """Only cases no channel could take the receipt to: the tracking number is given in person."""
     limit: int = 50
 
 
@@ -100,6 +104,7 @@ def list_cases(connection: Connection, where: CaseFilter) -> list[dict[str, Any]
         CASES.c.priority,
         CASES.c.confidential,
         CASES.c.channel,
+        CASES.c.receipt_via,
         CASES.c.subject,
         CASES.c.received_at,
         CASES.c.first_response_due,
@@ -108,11 +113,14 @@ def list_cases(connection: Connection, where: CaseFilter) -> list[dict[str, Any]
     for column, value in (("status", where.status), ("unit", where.unit), ("channel", where.channel)):
         if value:
             statement = statement.where(CASES.c[column] == value)
+    if where.in_person:
+        statement = statement.where(CASES.c.receipt_via.is_(None))
     return [dict(row) for row in connection.execute(statement.limit(where.limit)).mappings()]
 
 
 def find_case(connection: Connection, reference: str) -> dict[str, Any] | None:
-    """A case by tracking number (any spelling) or id, with its reporter, thread, outbox and audit trail."""
+    """A case by tracking number (any spelling) or id, with its reporter (as the case's own
+    messages gave them), thread, outbox and audit trail."""
     condition = CASES.c.id == int(reference) if reference.isdigit() else CASES.c.tracking_number == reference
     row = connection.execute(select(CASES).where(condition)).mappings().first()
     if row is None:
@@ -195,10 +203,12 @@ def count_by_state(connection: Connection) -> dict[str, dict[str, int]]:
 
 
 def case_reporter(connection: Connection, case: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The case's reporter: the name the case's own message gave, and every identity they are known by.
+    """The case's reporter as the case's own messages gave them: the name its first message gave
+    (``cases.reporter_name``) and the identities (email, phone, channel user) its messages carried.
 
-    Not the reporter's first name ever seen: a phone shared by two people makes them one
-    reporter, and one person's name must not appear on the other's case, nor on an anonymous one.
+    Not the reporter's first name ever seen, nor every identity linked to them: a phone shared by
+    two people makes them one reporter, and one person's name or email must not appear on the
+    other's case, nor on an anonymous one. Reads only the case's messages (``raw_message.case_id``).
     """
     reporter_id = case["reporter_id"]
     if reporter_id is None:
@@ -210,9 +220,11 @@ def case_reporter(connection: Connection, case: Mapping[str, Any]) -> dict[str, 
         "phone": [],
         "channel_user": [],
     }
-    identities = select(IDENTITY.c.kind, IDENTITY.c.value).where(IDENTITY.c.reporter_id == reporter_id)
-    for kind, value in connection.execute(identities.order_by(IDENTITY.c.id)):
-        reporter.setdefault(kind, []).append(value)
+    given = select(RAW.c.channel, RAW.c.normalized["reporter"]).where(RAW.c.case_id == case["id"])
+    for channel, record in connection.execute(given.order_by(RAW.c.id)):
+        for kind, value in identity_keys(Reporter.model_validate(record or {}), channel):
+            if value not in reporter[kind]:
+                reporter[kind].append(value)
     return {**reporter, "hidden": False}
 
 

@@ -1,17 +1,21 @@
-"""Fixtures for the real services: a fresh PostgreSQL database and a RabbitMQ queue prefix."""
+"""Fixtures for the real services (a fresh PostgreSQL database, RabbitMQ), and the two backends
+every end-to-end test runs on: embedded default, and RabbitMQ + PostgreSQL."""
 
 from __future__ import annotations
 
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from kombu.connection import Connection
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from tests.support import require
+from config.settings import Settings
+from tests.support import SettingsFactory, make_settings, require
 
 POSTGRES_ADMIN_URL = os.environ.get("SATUPINTU_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 RABBITMQ_URL = os.environ.get("SATUPINTU_TEST_RABBITMQ", "amqp://guest:guest@127.0.0.1:5672//")
@@ -76,3 +80,24 @@ def delete_queues(url: str, prefix: str, channels: list[str]) -> None:
         for queue in topology.all_queues(channels):
             queue.bind(channel).delete()
         topology.exchange.bind(channel).delete()
+
+
+@pytest.fixture(params=["embedded", "rabbitmq-postgres"])
+def backend_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SettingsFactory]:
+    """Make settings for this backend; keyword arguments override. What the broker was given for
+    them is deleted afterwards."""
+    made: list[Settings] = []
+    base: dict[str, Any] = {}
+    if request.param == "rabbitmq-postgres":
+        base["database_url"] = request.getfixturevalue("postgres_url")
+        base["broker_url"] = request.getfixturevalue("rabbitmq_url")
+
+    def factory(**overrides: Any) -> Settings:
+        settings = make_settings(tmp_path / "var", **{**base, **overrides})
+        made.append(settings)
+        return settings
+
+    yield factory
+    for settings in made:
+        if settings.broker_url.startswith("amqp"):
+            delete_queues(settings.broker_url, settings.pipeline.queue_prefix, sorted(settings.connectors))

@@ -3,7 +3,8 @@
 It runs its own event loop in a thread, so that it keeps forwarding whatever the test's loop
 and the pipeline's threads are doing. :meth:`TcpProxy.cut` drops every open connection and
 refuses new ones (nothing listens on the port), as when a server goes away; :meth:`restore`
-listens again on the same port.
+listens again on the same port. :meth:`TcpProxy.stall` keeps the connections but forwards nothing,
+as a server too busy to answer (RabbitMQ blocking publishers under an alarm); :meth:`flow` resumes.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ class TcpProxy:
         self._thread = threading.Thread(target=self._loop.run_forever, name="test-proxy", daemon=True)
         self._server: asyncio.Server | None = None
         self._open: set[asyncio.StreamWriter] = set()
+        self._flowing = asyncio.Event()
+        self._flowing.set()
 
     @property
     def url(self) -> str:
@@ -51,7 +54,7 @@ class TcpProxy:
         return self
 
     def __exit__(self, *_exc: type[BaseException] | BaseException | TracebackType | None) -> None:
-        self.cut()
+        self._control(self._close())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(CONTROL_TIMEOUT_SECONDS)
         self._loop.close()
@@ -63,6 +66,14 @@ class TcpProxy:
     def restore(self) -> None:
         """Accept connections again."""
         self._control(self._listen())
+
+    def stall(self) -> None:
+        """Keep every connection open but forward nothing, either way."""
+        self._loop.call_soon_threadsafe(self._flowing.clear)
+
+    def flow(self) -> None:
+        """Forward again what was held back, and what comes next."""
+        self._loop.call_soon_threadsafe(self._flowing.set)
 
     def _control(self, action: Coroutine[Any, Any, None]) -> None:
         asyncio.run_coroutine_threadsafe(action, self._loop).result(CONTROL_TIMEOUT_SECONDS)
@@ -79,6 +90,14 @@ class TcpProxy:
             writer.transport.abort()
         self._open.clear()
 
+    async def _close(self) -> None:
+        """Cut, and let every forwarding task end before the loop stops."""
+        await self._cut()
+        forwarding = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in forwarding:
+            task.cancel()
+        await asyncio.gather(*forwarding, return_exceptions=True)
+
     async def _forward(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
         try:
             server_reader, server_writer = await asyncio.open_connection(*self._upstream)
@@ -88,17 +107,20 @@ class TcpProxy:
         pair = {client_writer, server_writer}
         self._open |= pair
         try:
-            await asyncio.gather(_pump(client_reader, server_writer), _pump(server_reader, client_writer))
+            await asyncio.gather(
+                _pump(client_reader, server_writer, self._flowing), _pump(server_reader, client_writer, self._flowing)
+            )
         finally:
             self._open -= pair
             for writer in pair:
                 writer.transport.abort()
 
 
-async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    """Copy one direction until it ends; then end the other side too."""
+async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, flowing: asyncio.Event) -> None:
+    """Copy one direction, while ``flowing``, until it ends; then end the other side too."""
     with contextlib.suppress(OSError):
         while data := await reader.read(CHUNK_BYTES):
+            await flowing.wait()
             writer.write(data)
             await writer.drain()
     writer.transport.abort()

@@ -1,4 +1,5 @@
-"""Helpers shared by the tests: settings on a temporary data dir, a running pipeline, waiting."""
+"""Helpers shared by the tests: settings on a temporary data dir, a running pipeline, waiting,
+an SMTP mailbox, and test connectors installed the way a package of their own would be."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import asyncio
 import email
 import os
 import socket
+import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from email.message import Message
@@ -27,6 +29,9 @@ from storage.db import create_db_engine
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 CORPUS = SHARED / "corpus"
+
+SettingsFactory = Callable[..., Settings]
+"""What the ``backend_settings`` fixture gives: settings for this backend, keyword arguments override."""
 
 
 def in_ci() -> bool:
@@ -78,6 +83,23 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "log": {"level": "WARNING", "format": "console"},
     }
     return load_settings(**deep_merge(base, overrides))
+
+
+@contextmanager
+def installed_connectors(site: Path, package: str, entry_points: Mapping[str, str]) -> Iterator[str]:
+    """Make connectors discoverable as ``pip install`` of ``package`` declaring ``entry_points``
+    (channel name -> ``module:Class``) would: a dist-info folder in ``site``, put on ``sys.path``.
+    Yields ``site``, the PYTHONPATH that lets a child process find them too."""
+    dist = site / f"{package.replace('-', '_')}-0.1.dist-info"
+    dist.mkdir(parents=True, exist_ok=True)
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {package}\nVersion: 0.1\n")
+    lines = "".join(f"{name} = {target}\n" for name, target in entry_points.items())
+    (dist / "entry_points.txt").write_text(f"[satupintu.connectors]\n{lines}")
+    sys.path.insert(0, str(site))
+    try:
+        yield str(site)
+    finally:
+        sys.path.remove(str(site))
 
 
 @dataclass
@@ -171,6 +193,13 @@ class Mailbox:
         if answer.startswith("250"):
             self.received.append(email.message_from_bytes(envelope.content))
         return answer
+
+
+def mail_through(port: int, address: str = "ult@itk.example.ac.id") -> dict[str, dict[str, Any]]:
+    """``connectors=`` for settings whose receipts go by mail, as ``address``, through the plain
+    SMTP server on loopback ``port`` (the web form stays on)."""
+    email = {"address": address, "smtp_host": "127.0.0.1", "smtp_port": port, "smtp_security": "plain"}
+    return {"webform": {}, "email": email}
 
 
 @contextmanager

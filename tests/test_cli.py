@@ -13,6 +13,11 @@ from click.testing import CliRunner
 
 from config.settings import load_settings
 from pipeline.app import COMPONENTS
+from pipeline.delivery import SEND_HEALTH_KEY
+from pipeline.pull import HEALTH_PREFIX, PullHealth, lease_name
+from storage import leases
+from storage.db import create_db_engine, transaction, utcnow
+from storage.state import state_set
 from tests.support import eventually, make_settings, running_pipeline
 from workers import cli
 
@@ -150,3 +155,51 @@ async def test_cases_list_from_another_directory_reads_the_same_database(
         assert result.exit_code == 0, result.output
         assert [c["subject"] for c in json.loads(result.output)] == ["Proyektor ruang B201 mati."]
     assert not (second / "data").exists()
+
+
+def test_status_shows_each_channels_pull_and_send_health(tmp_path: Path) -> None:
+    env = {"SATUPINTU_DATA_DIR": str(tmp_path)}
+    assert CliRunner().invoke(cli, ["db", "upgrade"], env=env, obj={}).exit_code == 0
+    engine = create_db_engine(make_settings(tmp_path).database_url)
+    now = utcnow()
+    refused = PullHealth(
+        channel="email",
+        source="INBOX",
+        state="auth_failed",
+        reported_by="host-a:12",
+        last_error="ConnectorAuthFailed: 535",
+        last_error_at=now,
+        failures=3,
+        updated_at=now,
+    )
+    try:
+        with transaction(engine) as connection:  # as a pull loop and a deliver worker write them
+            state_set(connection, "email", f"{HEALTH_PREFIX}INBOX", refused.to_json())
+            leases.acquire(connection, lease_name("email", "INBOX"), "host-a:12", 30)
+            down = {"state": "down", "reason": "permanent (401): token expired", "at": now.isoformat()}
+            state_set(connection, "telegram", SEND_HEALTH_KEY, json.dumps(down))
+    finally:
+        engine.dispose()
+
+    table = CliRunner().invoke(cli, ["status"], env=env, obj={})
+    assert table.exit_code == 0, table.output
+    pull, send = table.output.splitlines()[2:]
+    assert pull.startswith("pull email/INBOX: auth_failed, run by host-a:12, last success -, 3 failures, last ")
+    assert pull.endswith("WITA: ConnectorAuthFailed: 535")
+    assert re.fullmatch(r"send telegram: down since \S+ \S+ WITA: permanent \(401\): token expired", send), send
+
+    data = json.loads(CliRunner().invoke(cli, ["status", "--format", "json"], env=env, obj={}).output)
+    assert data["pull"][0] | {"last_error_at": None, "updated_at": None} == {
+        "channel": "email",
+        "source": "INBOX",
+        "state": "auth_failed",
+        "reported_by": "host-a:12",
+        "holder": "host-a:12",
+        "last_success_at": None,
+        "behind": None,
+        "last_error": "ConnectorAuthFailed: 535",
+        "last_error_at": None,
+        "failures": 3,
+        "updated_at": None,
+    }
+    assert data["send"] == [{"channel": "telegram", **down, "at": data["send"][0]["at"]}]

@@ -201,3 +201,15 @@ def database(env: dict[str, str]) -> Iterator[Connection]:
             yield connection
     finally:
         engine.dispose()
+
+
+def test_the_list_marks_and_filters_the_cases_whose_number_is_given_in_person(env: dict[str, str]) -> None:
+    with database(env) as connection:
+        connection.execute(text("UPDATE cases SET receipt_via = NULL WHERE NOT confidential"))
+    in_person, sent = tracking(env, False), tracking(env, True)
+    lines = invoke(env, "cases", "list").output.splitlines()
+    assert re.search(r" webform +in-person +due ", next(line for line in lines if in_person in line)), lines
+    assert re.search(r" webform +webform +due ", next(line for line in lines if sent in line)), lines
+    assert {case["tracking_number"]: case["receipt_via"] for case in listed(env)} == {in_person: None, sent: "webform"}
+    [only] = listed(env, "--in-person")
+    assert only["tracking_number"] == in_person

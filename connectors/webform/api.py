@@ -6,12 +6,11 @@ from typing import Any
 
 from aiohttp import web
 
-from connectors.base import Ingest, MessageStatus, ReceiptStatus
+from connectors.base import Ingest, MessageStatus, ReceiptStatus, json_error
 from connectors.webform import body
 from connectors.webform.ids import ReportIds
 from connectors.webform.intake import CHANNEL, Intake
 from connectors.webform.schema import InvalidSubmission
-from pipeline.errors import json_error
 
 REPORTS_PATH = "/api/v1/reports"
 STATUS_RESOURCE_PREFIX = "status-resource:"

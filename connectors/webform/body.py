@@ -18,7 +18,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMessage
 from aiohttp.web_request import FileField
 
-from connectors.base import BlobRef
+from connectors.base import CONTROL, BlobRef
 from connectors.webform.schema import KNOWN_FIELDS, MAX_ATTACHMENTS
 
 JSON = "application/json"
@@ -31,7 +31,6 @@ MAX_FILENAME_CHARS = 255
 
 _KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 """The rule of ``client_reference``: printable ASCII, at most 200 characters."""
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _MEDIA_TYPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$")
 
 
@@ -169,7 +168,7 @@ def clean_filename(name: str) -> str:
         name.encode("utf-8")
     except UnicodeEncodeError:
         raise Refused(400, "not_utf8", "the name of an attached file is not valid UTF-8") from None
-    cleaned = _CONTROL.sub("", unicodedata.normalize("NFC", name))
+    cleaned = CONTROL.sub("", unicodedata.normalize("NFC", name))
     cleaned = cleaned.replace("\\", "/").rsplit("/", 1)[-1].strip()  # old browsers send C:\...\name
     return cleaned[:MAX_FILENAME_CHARS] or DEFAULT_FILENAME
 

@@ -13,9 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
-from jinja2 import Environment, PackageLoader, select_autoescape
 
-from connectors.base import Ingest
+from connectors.base import Ingest, page_templates, size_text
 from connectors.webform import body
 from connectors.webform.api import public_status, report_status
 from connectors.webform.ids import ReportIds
@@ -49,12 +48,7 @@ REFUSALS = {
 INVALID = "Ada isian yang perlu diperbaiki; lihat keterangan merah di bawah."
 FILES_AGAIN = "Lampiran tidak ikut terkirim: pilih lagi berkasnya."
 
-_TEMPLATES = Environment(
-    loader=PackageLoader("connectors.webform", "templates"),
-    autoescape=select_autoescape(["html"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+_TEMPLATES = page_templates("connectors.webform")
 
 
 class ReportPage:
@@ -121,7 +115,7 @@ def _form(
         errors=errors or {},
         notices=notices or [],
         max_files=MAX_ATTACHMENTS,
-        max_size=_size(request.client_max_size),
+        max_size=size_text(request.client_max_size),
     )
     response.headers.update(headers or {})
     return response
@@ -131,7 +125,7 @@ def _refused(request: web.Request, refused: body.Refused, *, values: Mapping[str
     kept = dict(values)
     if refused.code == "reused_key":
         kept.pop("client_reference", None)  # a new reference: pressing Kirim again makes a new report
-    notice = REFUSALS.get(refused.code, UNREADABLE).format(size=_size(request.client_max_size))
+    notice = REFUSALS.get(refused.code, UNREADABLE).format(size=size_text(request.client_max_size))
     headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after is not None else None
     return _form(request, status=refused.status, values=kept, notices=[notice], headers=headers)
 
@@ -143,7 +137,3 @@ def _render(template: str, *, status: int = 200, **context: Any) -> web.Response
 
 def _field_message(problem: Problem) -> str:
     return FIELD_MESSAGES.get(problem.code, FIELD_MESSAGE_OTHERWISE).format(limit=problem.limit)
-
-
-def _size(size: int) -> str:
-    return f"{size // 1024**2} MB" if size >= 1024**2 else f"{size // 1024} KB"

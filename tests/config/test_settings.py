@@ -164,3 +164,10 @@ def test_a_malformed_config_file_names_it(tmp_path: Path) -> None:
     config.write_text("[http\nport = 1\n")
     with pytest.raises(ConfigError, match=f"config file {config}: "):
         load_settings(config)
+
+
+@pytest.mark.parametrize("token", ["", "short-token"])
+def test_a_metrics_token_too_short_to_guard_metrics_is_refused(monkeypatch: pytest.MonkeyPatch, token: str) -> None:
+    monkeypatch.setenv("SATUPINTU_HTTP__METRICS_TOKEN", token)
+    with pytest.raises(ConfigError, match=r"http\.metrics_token.*at least 16 characters"):
+        load_settings()

@@ -12,7 +12,8 @@ import pytest
 from aiohttp import web
 
 from connectors.base import Ingest, RawMessage, Unverified, WebhookEndpoint, WebhookRequest
-from connectors.contract import WebhookContract
+from connectors.contract import ConnectorContract, WebhookContract
+from tests.connectors.examples.example_calllog import ExampleCallLog
 from tests.connectors.examples.example_sms import ExampleSms, split
 
 SECTION = {"signing_key": "k3y-of-the-gateway"}
@@ -73,11 +74,34 @@ async def test_a_connector_that_does_not_verify_fails(connector: type[ExampleSms
         await getattr(case, check)(tmp_path)
 
 
-async def test_declaring_an_unsigned_path_as_unverified_does_not_make_a_forgery_pass(tmp_path: Path) -> None:
-    """Acknowledged, the check skips: only a public form may be unverified, and the skip says so."""
+FORGERY_CHECKS = (
+    "test_a_signature_with_one_byte_changed_gets_403_and_stores_nothing",
+    "test_an_unsigned_request_gets_401_and_stores_nothing",
+)
+
+
+def test_a_path_unverified_on_purpose_has_no_forgery_checks_to_pass() -> None:
+    """Acknowledged (only a public form may be), the forgery checks do not apply: they are not
+    collected for that connector, rather than run and skipped or passed."""
     case = contract(DeclaresNoSignature, unverified_paths=frozenset({"/webhooks/example_sms"}))
-    with pytest.raises(pytest.skip.Exception, match="unverified on purpose: forgotten"):
-        await case.test_a_signature_with_one_byte_changed_gets_403_and_stores_nothing(tmp_path)
+    assert all(getattr(case, check) is None for check in FORGERY_CHECKS)
+    assert all(callable(getattr(contract(ExampleSms), check)) for check in FORGERY_CHECKS)
+
+
+async def test_a_signed_path_named_unverified_fails(tmp_path: Path) -> None:
+    case = contract(ExampleSms, unverified_paths=frozenset({"/webhooks/example_sms"}))
+    for check in FORGERY_CHECKS:
+        with pytest.raises(AssertionError, match="is in unverified_paths but declares a signature"):
+            await getattr(case, check)(tmp_path / check)
+
+
+def test_the_secret_and_handshake_checks_are_collected_only_where_they_apply() -> None:
+    with_handshake = contract(ExampleSms, config_section={**SECTION, "verify_token": "meta-style-token"})
+    assert callable(with_handshake.test_a_handshake_answers_only_the_right_token)
+    assert contract(ExampleSms).test_a_handshake_answers_only_the_right_token is None
+    assert callable(with_handshake.test_every_secret_can_come_from_a_file)
+    no_secrets: type[ConnectorContract] = type("Case", (ConnectorContract,), {"connector_class": ExampleCallLog})
+    assert no_secrets.test_every_secret_can_come_from_a_file is None
 
 
 async def test_the_contract_passes_the_signed_connector(tmp_path: Path) -> None:

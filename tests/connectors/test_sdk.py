@@ -29,29 +29,20 @@ from connectors.base import (
 )
 from connectors.registry import discover, load_enabled
 from tests.connectors.examples import EXAMPLES
-from tests.support import REPO, eventually, make_settings, running_pipeline
+from tests.support import REPO, eventually, installed_connectors, make_settings, running_pipeline
 from workers import cli
 
 SAMPLE_PACKAGE = Path(__file__).with_name("sample_package")
 
 
 @pytest.fixture
-def sample_entry_points(tmp_path: Path) -> Iterator[None]:
-    """Install the sample package's entry points the way pip would: a dist-info on sys.path."""
-    dist = tmp_path / "site" / "satupintu_sample-0.1.dist-info"
-    dist.mkdir(parents=True)
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: satupintu-sample\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text(
-        "[satupintu.connectors]\n"
-        "sample_poll = satupintu_sample:SamplePoll\n"
-        "sample_import = satupintu_sample:SampleImport\n"
-    )
-    sys.path[:0] = [str(tmp_path / "site"), str(SAMPLE_PACKAGE)]
-    try:
+def sample_entry_points(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The sample package installed the way pip would: its code on sys.path, its entry points in
+    a dist-info."""
+    monkeypatch.syspath_prepend(str(SAMPLE_PACKAGE))
+    entry_points = {"sample_poll": "satupintu_sample:SamplePoll", "sample_import": "satupintu_sample:SampleImport"}
+    with installed_connectors(tmp_path / "site", "satupintu-sample", entry_points):
         yield
-    finally:
-        sys.path.remove(str(tmp_path / "site"))
-        sys.path.remove(str(SAMPLE_PACKAGE))
 
 
 def test_built_in_folders_are_found() -> None:

@@ -127,6 +127,11 @@ async def test_a_database_outage_is_503_and_two_log_lines(
                 async with framework.client.post(PATH, data=BATCH, headers=signed(BATCH)) as response:
                     assert response.status == 503 and response.headers["Retry-After"] == "5"
                     assert (await response.json())["error"]["reason"] == "storage unavailable, try again"
+            browser = {**signed(BATCH), "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+            async with framework.client.post(PATH, data=BATCH, headers=browser) as response:
+                assert response.status == 503 and response.headers["Retry-After"] == "5"
+                assert response.content_type == "text/html"
+                assert "Coba lagi dalam 5 detik" in await response.text()
         finally:
             _connections(postgres_admin, database, allowed=True)
         async with framework.client.post(PATH, data=BATCH, headers=signed(BATCH)) as response:
@@ -135,5 +140,5 @@ async def test_a_database_outage_is_503_and_two_log_lines(
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert warnings == ["storage unavailable (OperationalError): answering 503 until it is back"]
     back = [r.getMessage() for r in caplog.records if "available again" in r.getMessage()]
-    assert len(back) == 1 and back[0].endswith("20 requests were refused")
+    assert len(back) == 1 and back[0].endswith("21 requests were refused")
     assert not [r for r in caplog.records if r.exc_info], "no traceback per refused request"

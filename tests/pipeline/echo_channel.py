@@ -8,7 +8,6 @@ can let a status arrive between the provider's answer and our commit of it.
 from __future__ import annotations
 
 import asyncio
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,6 +30,7 @@ from connectors.base import (
     Reporter,
     SendResult,
 )
+from tests.support import installed_connectors
 
 
 class EchoChannel(Connector[ConnectorConfig], Outbound):
@@ -84,16 +84,11 @@ def echo_raw(external_id: str, **body: Any) -> RawMessage:
 
 @contextmanager
 def echo_installed(site: Path) -> Iterator[None]:
-    """Install the channel the way pip installs a connector package: an entry point on sys.path."""
-    dist = site / "satupintu_echo-0.1.dist-info"
-    dist.mkdir(parents=True)
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: satupintu-echo\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text("[satupintu.connectors]\necho = tests.pipeline.echo_channel:EchoChannel\n")
-    sys.path.insert(0, str(site))
+    """Install the channel the way pip installs a connector package, its send gate closed."""
     EchoChannel.gate.clear()
     EchoChannel.issued.clear()
     try:
-        yield
+        with installed_connectors(site, "satupintu-echo", {"echo": "tests.pipeline.echo_channel:EchoChannel"}):
+            yield
     finally:
         EchoChannel.gate.set()  # a send still waiting ends
-        sys.path.remove(str(site))

@@ -7,9 +7,8 @@ import asyncio
 import csv
 import json
 import os
-import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ from connectors.base import (
     RejectedRow,
     Reporter,
 )
+from tests.support import installed_connectors
 
 RECEIVED = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 ENTRY_POINTS = {
@@ -44,20 +44,10 @@ ENTRY_POINTS = {
 PAGE = 2
 
 
-@contextmanager
-def installed(site: Path) -> Iterator[str]:
+def installed(site: Path) -> AbstractContextManager[str]:
     """Make the connectors above discoverable (here, and by subprocesses given the yielded
     PYTHONPATH), as ``pip install`` of a package declaring them would."""
-    dist = site / "framework_connectors-0.1.dist-info"
-    dist.mkdir(parents=True, exist_ok=True)
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: framework-connectors\nVersion: 0.1\n")
-    lines = "".join(f"{name} = {target}\n" for name, target in ENTRY_POINTS.items())
-    (dist / "entry_points.txt").write_text(f"[satupintu.connectors]\n{lines}")
-    sys.path.insert(0, str(site))
-    try:
-        yield str(site)
-    finally:
-        sys.path.remove(str(site))
+    return installed_connectors(site, "framework-connectors", ENTRY_POINTS)
 
 
 def _note(channel: str, raw_id: int, raw: RawMessage) -> NormalizedMessage:

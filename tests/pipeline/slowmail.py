@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from config.settings import Settings
-from tests.support import Mailbox, make_settings
+from tests.support import Mailbox, mail_through, make_settings
 
 
 class SlowMailbox(Mailbox):
@@ -32,5 +32,4 @@ class SlowMailbox(Mailbox):
 def slow_mail_settings(data_dir: Path, port: int, **overrides: Any) -> Settings:
     """Receipts by mail through ``port``, with a sweeper that gives up on a send after one second."""
     pipeline = {"stale_after_seconds": 1.0, "sweep_interval_seconds": 0.2, **overrides.pop("pipeline", {})}
-    smtp = {"host": "127.0.0.1", "port": port, "sender": "ult@itk.example.ac.id"}
-    return make_settings(data_dir, smtp=smtp, pipeline=pipeline, **overrides)
+    return make_settings(data_dir, connectors=mail_through(port), pipeline=pipeline, **overrides)

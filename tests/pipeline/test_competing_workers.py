@@ -4,10 +4,6 @@ than the sweeper's patience: every report ends as one case with one receipt, sen
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -26,7 +22,8 @@ from storage.db import create_db_engine
 from tests.conftest import delete_queues
 from tests.pipeline.receipts import receipts_waiting, report, submit
 from tests.pipeline.slowmail import SlowMailbox, slow_mail_settings
-from tests.support import REPO, Running, eventually, free_port, smtp_server
+from tests.support import Running, eventually, smtp_server
+from tests.workers import workers
 
 REPORTS = 2000
 SEND_SECONDS = 2.0
@@ -77,79 +74,48 @@ async def test_two_deliver_workers_send_each_receipt_once(
     assert handler.per_recipient() == {f"pelapor{n}@example.id": 1 for n in range(20)}
 
 
-def _environment(tmp_path: Path, database_url: str, broker_url: str, smtp_port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SATUPINTU_")}
-    env.update(
-        SATUPINTU_DATA_DIR=str(tmp_path / "var"),
-        SATUPINTU_DATABASE_URL=database_url,
-        SATUPINTU_BROKER_URL=broker_url,
-        SATUPINTU_HTTP__PORT=str(free_port()),
-        SATUPINTU_PIPELINE__QUEUE_PREFIX=f"t{uuid.uuid4().hex[:12]}",
-        SATUPINTU_PIPELINE__STALE_AFTER_SECONDS="1",
-        SATUPINTU_PIPELINE__SWEEP_INTERVAL_SECONDS="0.5",
-        SATUPINTU_PIPELINE__BATCH_SIZE="250",
-        SATUPINTU_SMTP__HOST="127.0.0.1",
-        SATUPINTU_SMTP__PORT=str(smtp_port),
-        SATUPINTU_SMTP__SENDER="ult@itk.example.ac.id",
-        SATUPINTU_LOG__FORMAT="json",
-        SATUPINTU_LOG__LEVEL="WARNING",
-    )
-    return env
-
-
 @pytest.mark.slow
 async def test_two_triage_and_two_deliver_workers_make_one_case_and_one_receipt_per_report(
     tmp_path: Path, postgres_url: str, rabbitmq_url: str, slow_mail: tuple[SlowMailbox, int]
 ) -> None:
     handler, port = slow_mail
-    env = _environment(tmp_path, postgres_url, rabbitmq_url, port)
-    log_path = tmp_path / "workers.log"
-    log = log_path.open("ab")
-    subprocess.run([sys.executable, "-m", "workers", "db", "upgrade"], cwd=REPO, env=env, check=True, stdout=log)
-    components = ("http", "normalizer", "triage", "triage", "deliver", "deliver", "sweeper")
-    processes = [
-        subprocess.Popen([sys.executable, "-m", "workers", "worker", c], cwd=REPO, env=env, stdout=log, stderr=log)
-        for c in components
-    ]
+    pipeline = {"batch_size": 250, "max_concurrent_sends": 250}  # each batch's sends at once
+    settings = slow_mail_settings(
+        tmp_path / "var", port, database_url=postgres_url, broker_url=rabbitmq_url, pipeline=pipeline
+    )
     engine = create_db_engine(postgres_url)
-    base_url = f"http://127.0.0.1:{env['SATUPINTU_HTTP__PORT']}"
-    app = Running(None, base_url, engine, None)  # type: ignore[arg-type]
+    app = Running(settings, "", engine, None)  # type: ignore[arg-type]
+    components = ("http", "normalizer", "triage", "triage", "deliver", "deliver", "sweeper")
     try:
-        async with aiohttp.ClientSession() as http:
+        with workers(settings, tmp_path / "workers.log") as started:
+            upgrade = started.command("db", "upgrade")
+            assert upgrade.returncode == 0, upgrade.stderr
+            for component in components:
+                started.start("worker", component)
+            await started.ready()
+            async with aiohttp.ClientSession() as http:
+                numbers = iter(range(REPORTS))
 
-            async def ready() -> bool:
-                assert all(p.poll() is None for p in processes), log_path.read_text()[-2000:]
-                try:
-                    async with http.get(f"{base_url}/readyz") as response:
-                        return response.status == 200
-                except aiohttp.ClientError:
-                    return False
+                async def client() -> None:
+                    for number in numbers:
+                        await submit(http, started.base_url, report(number))
 
-            await eventually(ready, timeout=60)
-            numbers = iter(range(REPORTS))
-
-            async def client() -> None:
-                for number in numbers:
-                    await submit(http, base_url, report(number))
-
-            await asyncio.gather(*(client() for _ in range(16)))
-        await eventually(
-            lambda: app.scalar("SELECT count(*) FROM outbox WHERE state = 'sent'") >= REPORTS, timeout=90, interval=0.5
-        )
-        await asyncio.sleep(SEND_SECONDS + 1.5)  # a second send begun by now would have shown
-        mails = handler.per_recipient()
-        assert len(mails) == REPORTS and set(mails.values()) == {1}, mails.most_common(3)
-        assert handler.attempts == REPORTS
-        assert app.scalar("SELECT count(*) FROM cases") == REPORTS
-        assert app.scalar("SELECT count(*) FROM raw_message WHERE state = 'triaged'") == REPORTS
-        assert app.scalar("SELECT count(*) FROM raw_message WHERE state = 'dead'") == 0
-        assert app.scalar("SELECT count(*) FROM outbox") == REPORTS
-        assert app.scalar("SELECT count(DISTINCT case_id) FROM outbox WHERE state = 'sent'") == REPORTS
+                await asyncio.gather(*(client() for _ in range(16)))
+            await eventually(
+                lambda: app.scalar("SELECT count(*) FROM outbox WHERE state = 'sent'") >= REPORTS,
+                timeout=90,
+                interval=0.5,
+            )
+            await asyncio.sleep(SEND_SECONDS + 1.5)  # a second send begun by now would have shown
+            mails = handler.per_recipient()
+            assert len(mails) == REPORTS and set(mails.values()) == {1}, mails.most_common(3)
+            assert handler.attempts == REPORTS
+            assert app.scalar("SELECT count(*) FROM cases") == REPORTS
+            assert app.scalar("SELECT count(*) FROM raw_message WHERE state = 'triaged'") == REPORTS
+            assert app.scalar("SELECT count(*) FROM raw_message WHERE state = 'dead'") == 0
+            assert app.scalar("SELECT count(*) FROM outbox") == REPORTS
+            assert app.scalar("SELECT count(DISTINCT case_id) FROM outbox WHERE state = 'sent'") == REPORTS
+            assert started.stop() == [0] * len(components), started.tail()
     finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        codes = [process.wait(timeout=40) for process in processes]
         engine.dispose()
-        log.close()
-        delete_queues(rabbitmq_url, env["SATUPINTU_PIPELINE__QUEUE_PREFIX"], ["webform"])
-    assert codes == [0] * len(components), log_path.read_text()[-3000:]
+        delete_queues(rabbitmq_url, settings.pipeline.queue_prefix, sorted(settings.connectors))

@@ -6,65 +6,21 @@ second case."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-from config.settings import Settings
 from storage.db import create_db_engine
-from tests.pipeline.conftest import SettingsFactory
-from tests.support import REPO, Running, eventually
+from tests.support import Running, SettingsFactory, eventually
+from tests.workers import workers
 
 pytestmark = pytest.mark.slow
 
 TOTAL = 400
 KILL_AFTER = 120
 CONCURRENCY = 8
-
-
-def _environment(settings: Settings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SATUPINTU_")}
-    env.update(
-        SATUPINTU_DATA_DIR=str(settings.data_dir),
-        SATUPINTU_DATABASE_URL=settings.database_url,
-        SATUPINTU_BROKER_URL=settings.broker_url,
-        SATUPINTU_HTTP__PORT=str(settings.http.port),
-        SATUPINTU_PIPELINE__QUEUE_PREFIX=settings.pipeline.queue_prefix,
-        SATUPINTU_PIPELINE__SWEEP_INTERVAL_SECONDS="0.5",
-        SATUPINTU_PIPELINE__STALE_AFTER_SECONDS="2",
-        SATUPINTU_PIPELINE__SEND_LEASE_SECONDS="4",  # a receipt claimed when the process died waits this
-        SATUPINTU_LOG__FORMAT="json",
-    )
-    return env
-
-
-def _start(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "workers", "run"],
-        cwd=REPO,
-        env=_environment(settings),
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-    )
-
-
-async def _ready(base_url: str, process: subprocess.Popen[bytes]) -> None:
-    async with aiohttp.ClientSession() as http:
-
-        async def answers() -> bool:
-            assert process.poll() is None, "server exited during start-up"
-            try:
-                async with http.get(f"{base_url}/readyz") as response:
-                    return response.status == 200
-            except aiohttp.ClientError:
-                return False
-
-        await eventually(answers, timeout=60)
 
 
 class Stream:
@@ -106,38 +62,27 @@ class Stream:
 
 
 async def test_sigkill_mid_stream_loses_and_doubles_nothing(backend_settings: SettingsFactory, tmp_path: Path) -> None:
-    settings = backend_settings()
-    base_url = f"http://127.0.0.1:{settings.http.port}"
-    log = tmp_path / "server.log"
+    # a receipt claimed when the process died waits out its lease: keep it short
+    settings = backend_settings(pipeline={"stale_after_seconds": 2.0, "send_lease_seconds": 4.0})
     references = [f"crash-{n:04d}" for n in range(TOTAL)]
-
-    first = _start(settings, log)
-    try:
-        await _ready(base_url, first)
-        stream = Stream(base_url)
+    stream = Stream(f"http://127.0.0.1:{settings.http.port}")
+    with workers(settings, tmp_path / "server.log") as started:
+        first = started.start("run")
+        await started.ready()
         killed = asyncio.Event()
 
         async def killer() -> None:
             while len(stream.accepted) < KILL_AFTER:  # noqa: ASYNC110 - polling a plain counter
                 await asyncio.sleep(0.005)
-            first.send_signal(signal.SIGKILL)
-            first.wait()
+            assert started.kill(first) == -signal.SIGKILL
             await asyncio.sleep(0.3)  # let in-flight requests fail against the dead server
             killed.set()
 
         await asyncio.gather(stream.run(references[: TOTAL // 2], stop_when=killed), killer())
-        assert first.returncode == -signal.SIGKILL
-    finally:
-        if first.poll() is None:
-            first.kill()
-            first.wait()
+        assert len(stream.accepted) >= KILL_AFTER
 
-    accepted_before_crash = set(stream.accepted)
-    assert len(accepted_before_crash) >= KILL_AFTER
-
-    second = _start(settings, log)
-    try:
-        await _ready(base_url, second)
+        started.start("run")
+        await started.ready()
         # A real client retries what failed, with the same reference, then goes on.
         retry = sorted(stream.failed)
         rest = [r for r in references if r not in stream.accepted and r not in stream.failed]
@@ -145,7 +90,7 @@ async def test_sigkill_mid_stream_loses_and_doubles_nothing(backend_settings: Se
         assert not stream.failed, f"rejected after restart: {sorted(stream.failed)[:5]}"
 
         engine = create_db_engine(settings.database_url)
-        app = Running(settings, base_url, engine, pipeline=None)  # type: ignore[arg-type]
+        app = Running(settings, stream.base_url, engine, pipeline=None)  # type: ignore[arg-type]
         try:
             await eventually(
                 lambda: app.scalar("SELECT count(*) FROM outbox WHERE state = 'sent'") >= len(stream.accepted),
@@ -155,13 +100,7 @@ async def test_sigkill_mid_stream_loses_and_doubles_nothing(backend_settings: Se
             _assert_exactly_once(app, stream.accepted)
         finally:
             engine.dispose()
-
-        second.send_signal(signal.SIGTERM)
-        assert second.wait(timeout=30) == 0, "SIGTERM must stop the pipeline cleanly"
-    finally:
-        if second.poll() is None:
-            second.kill()
-            second.wait()
+        assert started.stop() == [0], f"SIGTERM must stop the pipeline cleanly: {started.tail()}"
 
 
 def _assert_exactly_once(app: Running, accepted: set[str]) -> None:

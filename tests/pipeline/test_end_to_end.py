@@ -8,8 +8,7 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 
-from tests.pipeline.conftest import SettingsFactory
-from tests.support import eventually, running_pipeline
+from tests.support import SettingsFactory, eventually, running_pipeline
 from triage.calendar import WorkingCalendar
 from triage.tracking import parse_tracking_number
 

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from config.settings import LogSettings
 from envelopes import NormalizedMessage
-from pipeline.logs import configure_logging
+from pipeline.logs import configure_logging, reason
 from storage.db import create_db_engine
 from tests.support import eventually, make_settings, running_pipeline
 
@@ -154,3 +154,21 @@ async def test_an_operator_can_follow_a_message_through_the_info_log(
     assert trail["triaged"]["new_case_ids"] == [case_id] and trail["triaged"]["tracking_numbers"] == [tracking]
     assert trail["sent"]["case_ids"] == [case_id]
     assert not any("rina" in r.getMessage().lower() or "rina" in str(r.__dict__).lower() for r in caplog.records)
+
+
+def test_a_url_in_an_error_is_cut_to_its_host(capsys: pytest.CaptureFixture[str]) -> None:
+    """A client library quotes the URL it asked, and a bot's token is in Telegram's."""
+    error = (
+        "401, message='Unauthorized', url='https://api.telegram.org/bot123456:AAH-secret-token/sendMessage?chat_id=9'"
+        " via https://relay:hunter2@proxy.example.net:8080/path"
+    )
+    line = logged(capsys, "send failed: %s", error)
+    assert "secret-token" not in line and "chat_id" not in line and "hunter2" not in line
+    assert "url='https://api.telegram.org/…'" in line and "https://proxy.example.net:8080/…" in line
+
+
+def test_the_reason_an_error_is_kept_with_is_redacted_like_a_log_line() -> None:
+    """What rows and health records keep of an error: its type and its redacted message."""
+    exc = ConnectionError("no route to https://api.example.net/bot42:SECRET/getUpdates for siti@example.id")
+    assert reason(exc) == "ConnectionError: no route to https://api.example.net/… for <email>"
+    assert reason(TimeoutError()) == "TimeoutError"

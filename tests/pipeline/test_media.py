@@ -1,12 +1,15 @@
 """Media after storage: items a channel sent by reference are fetched from a real HTTP server,
 stored by SHA-256 and shown on the case; a 500 is retried, a 404 is recorded as the reason the
-officer sees, the message is kept either way, and competing workers fetch each item once."""
+officer sees, the message is kept either way, and competing workers fetch each item once. An item
+over the size limit is failed and not stored; a channel's Retry-After is waited out; a database
+outage takes two log lines."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import json
+import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -18,8 +21,9 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 
+from connectors.base import ConnectorNotReady
 from envelopes import MediaRef, NormalizedMessage, RawMessage
 from pipeline.media import MediaFetcher
 from storage.blobs import BlobStore
@@ -28,18 +32,23 @@ from storage.db import create_db_engine, reading, transaction
 from storage.media import insert_pending
 from storage.migrate import upgrade
 from storage.raw import insert_raw_messages
+from storage.tables import MEDIA
 from tests.conftest import delete_queues
-from tests.pipeline.conftest import SettingsFactory
+from tests.support import SettingsFactory
 from tests.pipeline.framework_connectors import FolderConfig, FolderPull, installed
+from tests.proxy import TcpProxy
 from tests.support import eventually, free_port, running_pipeline
 
 JPEG = "image/jpeg"
+BUSY_RETRY_AFTER_SECONDS = 120
+MAX_BYTES = 1024 * 1024
 
 
 @dataclass
 class Channel:
     """The channel's media server: ``/ok`` answers, ``/flaky`` fails once first, ``/down`` always
-    fails, ``/gone`` answers 404 once ``gone_after`` is set, ``/slow`` never answers."""
+    fails, ``/busy`` answers 429 with ``Retry-After``, ``/gone`` answers 404 once ``gone_after`` is
+    set, ``/slow`` never answers."""
 
     base: str = ""
     hits: Counter[str] = field(default_factory=Counter)
@@ -54,6 +63,8 @@ class Channel:
         kind = path.split("/")[1]
         if (kind == "flaky" and self.hits[path] == 1) or kind == "down":
             return web.Response(status=500, text="upstream error")
+        if kind == "busy":
+            return web.Response(status=429, headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)})
         if kind == "gone":
             await self.gone_after.wait()
             return web.Response(status=404, text="media expired")
@@ -180,7 +191,9 @@ def store_messages(engine: Engine, urls: list[str]) -> None:
 
 def fetcher(engine: Engine, tmp_path: Path, **options: Any) -> MediaFetcher:
     connector = FolderPull(FolderConfig(folder=tmp_path / "inbox", fetch_log=tmp_path / "fetches.log"))
-    return MediaFetcher(engine, BlobStore(tmp_path / "blobs"), {"folder_pull": connector}, **options)
+    return MediaFetcher(
+        engine, BlobStore(tmp_path / "blobs"), {"folder_pull": connector}, **{"max_bytes": MAX_BYTES, **options}
+    )
 
 
 async def test_competing_workers_fetch_each_item_once(engine: Engine, tmp_path: Path) -> None:
@@ -251,7 +264,9 @@ async def test_a_secret_in_the_media_url_stays_out_of_the_recorded_reason(
     async with channel_server() as channel:
         store_messages(engine, [channel.url("/down/bot123456:SECRET-TOKEN")])
         stop = asyncio.Event()
-        worker = MediaFetcher(engine, BlobStore(tmp_path / "blobs"), {"folder_pull": connector}, max_attempts=1)
+        worker = MediaFetcher(
+            engine, BlobStore(tmp_path / "blobs"), {"folder_pull": connector}, max_attempts=1, max_bytes=MAX_BYTES
+        )
         running = asyncio.create_task(worker.run(stop))
         try:
             await eventually(lambda: unfinished(engine) == 0)
@@ -263,3 +278,95 @@ async def test_a_secret_in_the_media_url_stays_out_of_the_recorded_reason(
         f"gave up after 1 attempt: ClientResponseError: 500, message='Internal Server Error', url='{channel.base}/…'"
     )
     assert "SECRET" not in caplog.text
+
+
+async def test_an_item_over_the_size_limit_is_failed_and_not_stored(engine: Engine, tmp_path: Path) -> None:
+    async with channel_server() as channel:
+        store_messages(engine, [channel.url("/ok/video.mp4")])
+        stop = asyncio.Event()
+        worker = asyncio.create_task(fetcher(engine, tmp_path, max_attempts=3, max_bytes=16).run(stop))
+        try:
+            await eventually(lambda: unfinished(engine) == 0)
+        finally:
+            stop.set()
+            await worker
+    [row] = media_rows(engine)
+    size = len(photo("/ok/video.mp4"))
+    assert (row["state"], row["error"], row["sha256"]) == (
+        "failed",
+        f"{size} bytes, larger than the 16-byte limit",
+        None,
+    )
+    assert not [p for p in (tmp_path / "blobs").rglob("*") if p.is_file()], "nothing reaches the blob store"
+    assert channel.hits["/ok/video.mp4"] == 1, "too large is final"
+
+
+class Polite(FolderPull):
+    """Passes the channel's Retry-After on, as a connector should."""
+
+    async def fetch_media(self, media: MediaRef) -> Any:
+        async with aiohttp.ClientSession() as session, session.get(media.media_id) as response:
+            if response.status == 429:
+                raise ConnectorNotReady("rate limited", retry_after=float(response.headers["Retry-After"]))
+            raise AssertionError(f"unexpected answer {response.status}")
+
+
+async def test_a_channel_that_asks_to_wait_is_not_asked_again_before_its_retry_after(
+    engine: Engine, tmp_path: Path
+) -> None:
+    connector = Polite(FolderConfig(folder=tmp_path / "inbox", fetch_log=tmp_path / "fetches.log"))
+    worker = MediaFetcher(
+        engine,
+        BlobStore(tmp_path / "blobs"),
+        {"folder_pull": connector},
+        max_attempts=3,
+        max_bytes=MAX_BYTES,
+        retry_base=timedelta(seconds=0.1),
+    )
+    async with channel_server() as channel:
+        store_messages(engine, [channel.url("/busy/x.jpg")])
+        asked_at = datetime.now(UTC)
+        stop = asyncio.Event()
+        running = asyncio.create_task(worker.run(stop))
+        try:
+            await eventually(lambda: media_rows(engine)[0]["attempts"] == 1 and unfinished(engine) == 1)
+            await asyncio.sleep(1.0)  # many of the worker's rounds, and ten of its own backoffs
+        finally:
+            stop.set()
+            await running
+    [row] = media_rows(engine)
+    with engine.connect() as connection:
+        due = connection.execute(select(MEDIA.c.next_attempt_at)).scalar_one()
+    assert (row["state"], row["attempts"]) == ("pending", 1)
+    assert due.replace(tzinfo=due.tzinfo or UTC) - asked_at >= timedelta(seconds=BUSY_RETRY_AFTER_SECONDS)
+    assert channel.hits["/busy/x.jpg"] == 1, "no quick retry against a channel that asked to wait"
+
+
+async def test_a_database_outage_takes_two_log_lines(
+    postgres_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    direct = create_db_engine(postgres_url)
+    upgrade(direct)
+    caplog.set_level(logging.INFO, logger="pipeline.media")
+    with TcpProxy(postgres_url) as database:
+        proxied = create_db_engine(database.url)
+        stop = asyncio.Event()
+        running = asyncio.create_task(fetcher(proxied, tmp_path, max_attempts=3).run(stop))
+        try:
+            async with channel_server() as channel:
+                await asyncio.sleep(0.5)
+                database.cut()
+                await asyncio.sleep(5.0)  # a few of the worker's rounds
+                database.restore()
+                store_messages(direct, [channel.url("/ok/after.jpg")])
+                await eventually(lambda: unfinished(direct) == 0)
+        finally:
+            stop.set()
+            await running
+            proxied.dispose()
+            direct.dispose()
+    lines = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "pipeline.media"]
+    assert [level for level, _ in lines] == ["WARNING", "INFO", "INFO"], lines
+    assert lines[0][1].startswith("media: database unavailable; waiting for it: OperationalError")
+    assert lines[1][1].startswith("media: database reachable again after ")
+    assert lines[2][1] == "media fetched"

@@ -7,7 +7,7 @@ from pathlib import Path
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.pipeline.conftest import SettingsFactory
+from tests.support import SettingsFactory
 from tests.support import eventually, free_port, make_settings, running_pipeline
 
 

@@ -18,10 +18,9 @@ from storage import outbox
 from storage.db import create_db_engine, transaction, utcnow
 from storage.models import OUTBOX_PENDING, OUTBOX_SENDING, OUTBOX_SENT
 from storage.sweeps import Cutoffs, take_stale
-from tests.pipeline.conftest import SettingsFactory
 from tests.pipeline.receipts import receipts_waiting, report, submit
 from tests.pipeline.slowmail import SlowMailbox, slow_mail_settings
-from tests.support import eventually, make_settings, running_pipeline, smtp_server
+from tests.support import SettingsFactory, eventually, make_settings, running_pipeline, smtp_server
 
 LONG = timedelta(hours=1)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 
 from config.settings import PullSettings, Settings, load_settings
 from pipeline.ingest import Ingestor
@@ -188,6 +188,38 @@ async def test_a_failing_loop_is_restarted_with_backoff_and_its_health_says_why(
         assert recovered.last_error == "ConnectorNotReady: inbox is not there", "the last error stays for the record"
         stop.set()
         await running
+
+
+async def test_a_loop_that_fails_outside_its_fetch_is_logged_and_restarted(
+    engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A surprise where no retry expects one (taking the lease raises a plain RuntimeError, as a
+    driver's bug would) is logged with its traceback, and the loop starts again after a backoff
+    rather than ending in silence."""
+    write_notes(tmp_path / "inbox", 1)
+    surprises = 2
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def break_the_lease(*args: Any) -> None:
+        nonlocal surprises
+        if "INSERT INTO lease" in args[2] and surprises:
+            surprises -= 1
+            raise RuntimeError("driver bug")
+
+    caplog.set_level(logging.ERROR, logger="pipeline.pull")
+    async with ingest_into(engine, tmp_path) as ingest:
+        stop = asyncio.Event()
+        running = asyncio.create_task(loop_of(folder_pull(tmp_path), ingest, engine, "host-a:1").run(stop))
+        await eventually(lambda: stored(engine) == ["001.json"], timeout=10)
+        assert not running.done()
+        stop.set()
+        await running
+    crashes = [r for r in caplog.records if r.name == "pipeline.pull"]
+    assert [r.getMessage() for r in crashes] == [
+        "pull loop failed; restarting in 0.5 s",
+        "pull loop failed; restarting in 1 s",
+    ]
+    assert all(r.exc_info and "driver bug" in str(r.exc_info[1]) for r in crashes)
 
 
 async def test_refused_credentials_turn_the_health_red_and_the_loop_keeps_trying(

@@ -13,9 +13,8 @@ import pytest
 from storage.db import transaction
 from storage.raw import insert_raw_messages
 from storage.sweeps import leave_to_sweeper
-from tests.pipeline.conftest import SettingsFactory
 from tests.pipeline.echo_channel import EchoChannel, echo_installed, echo_raw
-from tests.support import Running, eventually, running_pipeline
+from tests.support import Running, SettingsFactory, eventually, running_pipeline
 
 
 @pytest.fixture

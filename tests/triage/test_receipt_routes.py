@@ -12,9 +12,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.support import Mailbox, Running, eventually, running_pipeline, smtp_server
+from tests.support import Mailbox, Running, SettingsFactory, eventually, running_pipeline, smtp_server
 from tests.triage.channels import CALLLOG_PATH, sent
-from tests.triage.conftest import SettingsFactory
 
 pytestmark = pytest.mark.usefixtures("test_channels")
 

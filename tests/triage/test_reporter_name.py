@@ -8,8 +8,7 @@ import aiohttp
 
 from storage.cases import find_case
 from storage.db import reading
-from tests.support import Running, eventually, running_pipeline
-from tests.triage.conftest import SettingsFactory
+from tests.support import Running, SettingsFactory, eventually, running_pipeline
 
 BUDIS_PHONE = "0812-3456-7891"
 

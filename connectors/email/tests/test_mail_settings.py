@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from pipeline.app import outgoing_mailer
-from tests.support import Mailbox, Running, eventually, make_settings, running_pipeline, smtp_server
+from tests.support import Mailbox, Running, eventually, mail_through, make_settings, running_pipeline, smtp_server
 
 REPORT = {"name": "Dewi", "email": "dewi@example.id", "text": "Wifi di asrama putri blok C tidak tersambung."}
 
@@ -36,9 +36,8 @@ async def test_web_form_receipts_go_through_the_email_channels_account(
     tmp_path: Path, mailbox: tuple[Mailbox, int], caplog: pytest.LogCaptureFixture
 ) -> None:
     handler, port = mailbox
-    email = {"address": "ult@itk.example.ac.id", "smtp_host": "127.0.0.1", "smtp_port": port, "smtp_security": "plain"}
     old = {"host": "127.0.0.1", "port": 1, "sender": "old@itk.example.ac.id"}
-    settings = make_settings(tmp_path / "var", connectors={"webform": {}, "email": email}, smtp=old)
+    settings = make_settings(tmp_path / "var", connectors=mail_through(port), smtp=old)
     async with running_pipeline(settings) as app:
         await submit(app)
         [mail] = await eventually(lambda: handler.received)

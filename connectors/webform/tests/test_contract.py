@@ -1,7 +1,7 @@
 """The web form passes the contract every connector passes, through the real framework.
 
 Its report endpoint is one of its own routes and nobody can sign it (the public posts to it), so
-it is named as unverified on purpose; the signature checks skip with that reason.
+it is named as unverified on purpose; the signature checks are not collected for it.
 """
 
 from __future__ import annotations

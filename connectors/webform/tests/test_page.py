@@ -13,6 +13,7 @@ from tests.support import Running, eventually, make_settings, running_pipeline
 
 PAGE = "/pengaduan"
 REPORT = {"name": "Rina", "email": "rina@example.id", "text": "Proyektor di ruang E-203 mati sejak kemarin."}
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 
 @pytest.fixture
@@ -138,7 +139,10 @@ async def test_an_edited_form_sent_again_is_offered_as_a_new_report(app: Running
     assert stored(app) == 2
 
 
-async def test_a_body_over_the_limit_is_explained_on_the_page(app: Running) -> None:
+@pytest.mark.parametrize("chunked", [False, True], ids=["with Content-Length, as a browser sends", "chunked"])
+async def test_a_body_over_the_limit_is_explained_on_a_page(app: Running, chunked: bool) -> None:
+    """Refused before the form reads it (its Content-Length says it is too large) or while it is
+    read (chunked): either way a page in Indonesian, not JSON."""
     boundary = "batas"
     body = (
         (
@@ -150,19 +154,30 @@ async def test_a_body_over_the_limit_is_explained_on_the_page(app: Running) -> N
         + f"\r\n--{boundary}--\r\n".encode()
     )
 
-    async def chunked() -> AsyncIterator[bytes]:  # no Content-Length: the limit is met while reading
+    async def in_chunks() -> AsyncIterator[bytes]:
         for start in range(0, len(body), 8192):
             yield body[start : start + 8192]
 
-    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}", "Accept": BROWSER_ACCEPT}
     async with (
         aiohttp.ClientSession(app.base_url) as http,
-        http.post(PAGE, data=chunked(), headers=headers) as response,
+        http.post(PAGE, data=in_chunks() if chunked else body, headers=headers) as response,
     ):
         assert response.status == 413
         assert response.content_type == "text/html"
         assert "Kiriman terlalu besar: paling banyak 64 KB" in await response.text()
     assert stored(app) == 0
+
+
+async def test_an_api_client_over_the_limit_still_gets_json(app: Running) -> None:
+    async with (
+        aiohttp.ClientSession(app.base_url) as http,
+        http.post(
+            "/api/v1/reports", data=b"{" + b" " * (100 * 1024) + b"}", headers={"Content-Type": "application/json"}
+        ) as response,
+    ):
+        assert response.status == 413
+        assert (await response.json())["error"]["status"] == 413
 
 
 async def test_a_plain_form_can_post_to_the_api_too(app: Running) -> None:
