@@ -24,10 +24,9 @@ from pipeline.queues import Publisher, Topology
 from storage.db import create_db_engine
 from storage.state import state_get
 from storage.tables import EVENTS, OUTBOX
-from tests.support import SettingsFactory
 from tests.pipeline.echo_channel import EchoChannel
 from tests.pipeline.receipts import receipts_waiting
-from tests.support import eventually, running_pipeline
+from tests.support import SettingsFactory, eventually, running_pipeline
 
 Answer = Callable[[OutboundMessage], SendResult]
 

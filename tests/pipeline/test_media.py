@@ -34,10 +34,9 @@ from storage.migrate import upgrade
 from storage.raw import insert_raw_messages
 from storage.tables import MEDIA
 from tests.conftest import delete_queues
-from tests.support import SettingsFactory
 from tests.pipeline.framework_connectors import FolderConfig, FolderPull, installed
 from tests.proxy import TcpProxy
-from tests.support import eventually, free_port, running_pipeline
+from tests.support import SettingsFactory, eventually, free_port, running_pipeline
 
 JPEG = "image/jpeg"
 BUSY_RETRY_AFTER_SECONDS = 120

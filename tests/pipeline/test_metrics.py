@@ -7,8 +7,7 @@ from pathlib import Path
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support import SettingsFactory
-from tests.support import eventually, free_port, make_settings, running_pipeline
+from tests.support import SettingsFactory, eventually, free_port, make_settings, running_pipeline
 
 
 def samples(exposition: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
