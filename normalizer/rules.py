@@ -22,7 +22,7 @@ _CONTROL_CHARS = r"\x00-\x1f\x7f-\x9f"
 CONTROL = re.compile(rf"[{_CONTROL_CHARS}]")
 """A control character (Unicode ``Cc``: C0, DEL, C1): a NUL PostgreSQL cannot store, a terminal
 escape. The one rule for every part: a name or a lookup key has none; a text keeps its layout."""
-_STRAY_CONTROL = re.compile(rf"(?![\n\t\f\v])[{_CONTROL_CHARS}]")
+_STRAY_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 """A control character other than a line break or a space-like one (made single spaces later)."""
 
 

@@ -81,6 +81,7 @@ class BodyBudget:
         self.floor = floor
         self.wait = wait
         self._changed = asyncio.Condition()
+        self._waiters = 0
 
     @asynccontextmanager
     async def hold(self, request: web.Request) -> AsyncIterator[None]:
@@ -91,19 +92,26 @@ class BodyBudget:
         if size is not None and size > self.max_body_bytes:
             raise Refused(413, f"the body is larger than {self.max_body_bytes} bytes")
         need = max(self.floor, self.max_body_bytes if size is None else size)
-        async with self._changed:
-            if self.free < need:
-                try:
-                    await asyncio.wait_for(self._changed.wait_for(lambda: self.free >= need), self.wait)
-                except TimeoutError:
-                    raise Refused(503, "too many requests in progress, try again", retry_after=1) from None
-            self.free -= need
+        if self.free < need or self._waiters:  # the common case, room and nobody queued, takes no lock
+            await self._wait_for_room(need)
+        self.free -= need  # no await since the check: nothing else ran on the loop in between
         try:
             yield
         finally:
+            self.free += need
+            if self._waiters:
+                async with self._changed:
+                    self._changed.notify_all()
+
+    async def _wait_for_room(self, need: int) -> None:
+        self._waiters += 1
+        try:
             async with self._changed:
-                self.free += need
-                self._changed.notify_all()
+                await asyncio.wait_for(self._changed.wait_for(lambda: self.free >= need), self.wait)
+        except TimeoutError:
+            raise Refused(503, "too many requests in progress, try again", retry_after=1) from None
+        finally:
+            self._waiters -= 1
 
 
 class StorageWatch:

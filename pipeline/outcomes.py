@@ -55,6 +55,7 @@ class OutcomeWriter(Generic[T]):
 
     async def _drain(self) -> None:
         held, pause = 0, FIRST_RETRY_SECONDS
+        await asyncio.sleep(0)  # sends that end in the same turn of the loop share one transaction
         while self._waiting:
             group, self._waiting = self._waiting, []
             try:

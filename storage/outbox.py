@@ -39,7 +39,12 @@ def claim(connection: Connection, ids: Sequence[int], lease: timedelta) -> list[
     now = utcnow()
     waiting = and_(OUTBOX.c.id.in_(list(ids)), OUTBOX.c.state == OUTBOX_PENDING, OUTBOX.c.next_attempt_at <= now)
     if connection.dialect.name == "postgresql":
-        waiting = and_(waiting, OUTBOX.c.id.in_(select(OUTBOX.c.id).where(waiting).with_for_update(skip_locked=True)))
+        # Lock first, in a statement of its own: as a sub-select of the UPDATE, PostgreSQL planned
+        # a semi-join that scanned the whole outbox for every claim (46 % of its busy time).
+        free = list(connection.scalars(select(OUTBOX.c.id).where(waiting).with_for_update(skip_locked=True)))
+        if not free:
+            return []
+        waiting = and_(OUTBOX.c.id.in_(free), OUTBOX.c.state == OUTBOX_PENDING)
     token, expires = uuid.uuid4().hex, now + lease
     rows = connection.execute(
         update(OUTBOX)
