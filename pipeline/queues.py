@@ -200,8 +200,13 @@ class Publisher:
         self._refused_at = 0.0
         self._connection: Connection | None = None  # the publisher thread's alone
         self._producer: Producer | None = None
+        # memory:// lives in this process and cannot be away: publishing there in the caller's
+        # thread spares a thread hand-over per batch (the broker-less default's hot path).
+        self._inline = topology.is_memory
+        self._inline_lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="satupintu-publisher", daemon=True)
-        self._thread.start()
+        if not self._inline:
+            self._thread.start()
 
     def has_room(self, records: int) -> bool:
         """Whether :meth:`publish` would take this many more records now. If not, the caller
@@ -242,12 +247,25 @@ class Publisher:
 
     def close(self) -> None:
         """Publish what is held if the broker takes it within a grace period, then stop."""
+        if self._inline:
+            with self._inline_lock:
+                self._drop()
+            return
         with self._changed:
             self._closing = True
             self._changed.notify()
         self._thread.join(CLOSE_GRACE_SECONDS)
 
     def _hand_over(self, job: _Job) -> bool:
+        if self._inline:
+            with self._inline_lock:
+                try:
+                    self._emit([job], publishing=isinstance(job, _Publish))
+                except Exception as exc:  # noqa: BLE001 - the rows are committed: the sweeper publishes them
+                    logger.warning("publish failed; the sweeper will publish again: %s", exc)
+                    self._drop()
+                    return False
+            return True
         with self._changed:
             if self._closing:
                 return False
@@ -315,28 +333,32 @@ class Publisher:
         """Publish ``jobs`` in order, taking each off the queue once the broker has it."""
         for publishing, run in groupby(jobs, key=lambda job: isinstance(job, _Publish)):
             done = list(run)
-            if publishing:
-                for item, channel in _merged(done):
-                    self._ensure().publish(
-                        item.to_wire(),
-                        routing_key=routing_key(item, channel),
-                        delivery_mode=2,
-                        confirm_timeout=CONFIRM_TIMEOUT_SECONDS,
-                    )
-            for job in done:
-                if isinstance(job, _Dead):
-                    self._ensure().publish(
-                        job.payload,
-                        routing_key=f"dead.{job.step}",
-                        delivery_mode=2,
-                        confirm_timeout=CONFIRM_TIMEOUT_SECONDS,
-                    )
-                elif isinstance(job, _Depth):
-                    job.answer.set_result(self._depth(job.queue))
+            self._emit(done, publishing=publishing)
             with self._changed:
                 for _ in done:
                     self._jobs.popleft()
                 self._held -= sum(job.size for job in done)
+
+    def _emit(self, done: list[_Job], *, publishing: bool) -> None:
+        """Give ``done`` (all publishes, or all others) to the broker, in order."""
+        if publishing:
+            for item, channel in _merged(done):
+                self._ensure().publish(
+                    item.to_wire(),
+                    routing_key=routing_key(item, channel),
+                    delivery_mode=2,
+                    confirm_timeout=CONFIRM_TIMEOUT_SECONDS,
+                )
+        for job in done:
+            if isinstance(job, _Dead):
+                self._ensure().publish(
+                    job.payload,
+                    routing_key=f"dead.{job.step}",
+                    delivery_mode=2,
+                    confirm_timeout=CONFIRM_TIMEOUT_SECONDS,
+                )
+            elif isinstance(job, _Depth):
+                job.answer.set_result(self._depth(job.queue))
 
     def _depth(self, queue: Queue) -> int | None:
         try:
