@@ -38,6 +38,7 @@ import json
 import shutil
 import time
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -503,15 +504,16 @@ class _Observed(PullInbound):
         return page
 
 
-class PullContract(ConnectorContract):
+class PullContract(ConnectorContract, ABC):
     """Checks for the ``pull`` role, through the framework's pull loop (lease, cursor, health).
 
     Implement :meth:`serving`: the config section of a connector whose sources hold exactly the
     fixtures (a folder they are copied to, a fake server started for the test).
     """
 
+    @abstractmethod
     def serving(self, fixtures: Sequence[Path], tmp_path: Path) -> dict[str, Any]:
-        raise NotImplementedError("return a config section whose sources serve the fixtures")
+        """The config section of a connector whose sources serve ``fixtures``."""
 
     async def drain(self, framework: Framework) -> None:
         """Run a pull loop on every source until each has nothing more."""
