@@ -58,6 +58,14 @@ def postgres_url(postgres_admin: str) -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def either_database(request: pytest.FixtureRequest) -> dict[str, str]:
+    """Settings overrides that run a test on SQLite (none: the default) and on PostgreSQL."""
+    if request.param == "sqlite":
+        return {}
+    return {"database_url": request.getfixturevalue("postgres_url")}
+
+
 @pytest.fixture(scope="session")
 def rabbitmq_url() -> str:
     try:

@@ -8,7 +8,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,12 +21,11 @@ from connectors.webform.connector import _say_email_receipts_are_off
 from envelopes import WorkItem
 from pipeline.delivery import DeliveryStage
 from pipeline.queues import Publisher, Topology
-from storage.db import create_db_engine
 from storage.state import state_get
 from storage.tables import EVENTS, OUTBOX
 from tests.pipeline.echo_channel import EchoChannel
 from tests.pipeline.receipts import receipts_waiting
-from tests.support import SettingsFactory, eventually, running_pipeline
+from tests.support import eventually, running_pipeline
 
 Answer = Callable[[OutboundMessage], SendResult]
 
@@ -63,18 +62,6 @@ def refuse(error: Exception) -> Answer:
 
 def accept(message: OutboundMessage) -> SendResult:
     return SendResult(f"<{message.outbox_id}@provider>")
-
-
-@pytest.fixture
-def settings(backend_settings: SettingsFactory) -> Settings:
-    return backend_settings()
-
-
-@pytest.fixture
-def engine(settings: Settings) -> Iterator[Engine]:
-    engine = create_db_engine(settings.database_url)
-    yield engine
-    engine.dispose()
 
 
 async def deliver(engine: Engine, ids: list[int], channel: ScriptedChannel, **options: Any) -> dict[str, int]:

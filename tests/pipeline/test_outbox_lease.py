@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
-import pytest
 from sqlalchemy import Engine
 
 from config.settings import Settings
@@ -20,21 +18,9 @@ from storage.models import OUTBOX_PENDING, OUTBOX_SENDING, OUTBOX_SENT
 from storage.sweeps import Cutoffs, take_stale
 from tests.pipeline.receipts import receipts_waiting, report, submit
 from tests.pipeline.slowmail import SlowMailbox, slow_mail_settings
-from tests.support import SettingsFactory, eventually, make_settings, running_pipeline, smtp_server
+from tests.support import eventually, make_settings, running_pipeline, smtp_server
 
 LONG = timedelta(hours=1)
-
-
-@pytest.fixture
-def settings(backend_settings: SettingsFactory) -> Settings:
-    return backend_settings()
-
-
-@pytest.fixture
-def engine(settings: Settings) -> Iterator[Engine]:
-    engine = create_db_engine(settings.database_url)
-    yield engine
-    engine.dispose()
 
 
 def sweep_everything(engine: Engine) -> set[int]:

@@ -14,10 +14,9 @@ from tests.support import eventually, make_settings, running_pipeline
 SHARED_PHONE = "0812-3456-7890"
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def http(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[aiohttp.ClientSession]:
-    database = {} if request.param == "sqlite" else {"database_url": request.getfixturevalue("postgres_url")}
-    settings = make_settings(tmp_path / "var", public={"status_lookup_burst": 100}, **database)
+@pytest.fixture
+async def http(tmp_path: Path, either_database: dict[str, str]) -> AsyncIterator[aiohttp.ClientSession]:
+    settings = make_settings(tmp_path / "var", public={"status_lookup_burst": 100}, **either_database)
     async with running_pipeline(settings) as app, aiohttp.ClientSession(app.base_url) as session:
         yield session
 

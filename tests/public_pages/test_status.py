@@ -28,16 +28,9 @@ EMAIL = "Rina.Kartika@Example.ID"
 REPORT = {"name": "Rina", "phone": PHONE, "text": "Proyektor di ruang E-203 mati sejak kemarin."}
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database(request: pytest.FixtureRequest) -> dict[str, Any]:
-    if request.param == "sqlite":
-        return {}
-    return {"database_url": request.getfixturevalue("postgres_url")}
-
-
 @pytest.fixture
-async def app(tmp_path: Path, database: dict[str, Any]) -> AsyncIterator[Running]:
-    settings = make_settings(tmp_path / "var", public={"status_lookup_burst": 100}, **database)
+async def app(tmp_path: Path, either_database: dict[str, str]) -> AsyncIterator[Running]:
+    settings = make_settings(tmp_path / "var", public={"status_lookup_burst": 100}, **either_database)
     async with running_pipeline(settings) as running:
         yield running
 

@@ -1,5 +1,26 @@
-"""The project's service fixtures (a PostgreSQL database of the test's own), for the web form's tests."""
+"""Fixtures of the web form's tests: the project's service fixtures (a PostgreSQL database of the
+test's own) and a running pipeline with a small body limit, so that "too large" is cheap to send."""
 
-from tests.conftest import _no_operator_environment, postgres_admin, postgres_url
+from collections.abc import AsyncIterator
+from pathlib import Path
 
-__all__ = ["_no_operator_environment", "postgres_admin", "postgres_url"]
+import pytest
+
+from tests.conftest import _no_operator_environment, either_database, postgres_admin, postgres_url
+from tests.support import Running, make_settings, running_pipeline
+
+__all__ = ["_no_operator_environment", "app", "either_database", "postgres_admin", "postgres_url", "stored"]
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+@pytest.fixture
+async def app(tmp_path: Path) -> AsyncIterator[Running]:
+    settings = make_settings(tmp_path / "var", http={"max_body_bytes": MAX_BODY_BYTES})
+    async with running_pipeline(settings) as running:
+        yield running
+
+
+def stored(app: Running) -> int:
+    """Raw messages stored so far: what a refused request must leave unchanged."""
+    return int(app.scalar("SELECT count(*) FROM raw_message"))

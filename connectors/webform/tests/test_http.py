@@ -4,29 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
+from connectors.webform.tests.conftest import stored
 from storage.blobs import BlobStore
-from tests.support import Running, eventually, make_settings, running_pipeline
+from tests.support import Running, eventually
 
 REPORTS = "/api/v1/reports"
 VALID = {"email": "pelapor@example.id", "text": "Proyektor di ruang E-203 mati sejak kemarin."}
-
-
-@pytest.fixture
-async def app(tmp_path: Path) -> AsyncIterator[Running]:
-    settings = make_settings(tmp_path / "var", http={"max_body_bytes": 64 * 1024})
-    async with running_pipeline(settings) as running:
-        yield running
-
-
-def stored(app: Running) -> int:
-    return int(app.scalar("SELECT count(*) FROM raw_message"))
 
 
 async def test_invalid_fields_get_422_with_a_message_per_field(app: Running) -> None:

@@ -4,27 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import aiohttp
 import pytest
 
-from tests.support import Running, eventually, make_settings, running_pipeline
+from connectors.webform.tests.conftest import stored
+from tests.support import Running, eventually
 
 PAGE = "/pengaduan"
 REPORT = {"name": "Rina", "email": "rina@example.id", "text": "Proyektor di ruang E-203 mati sejak kemarin."}
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-
-
-@pytest.fixture
-async def app(tmp_path: Path) -> AsyncIterator[Running]:
-    settings = make_settings(tmp_path / "var", http={"max_body_bytes": 64 * 1024})
-    async with running_pipeline(settings) as running:
-        yield running
-
-
-def stored(app: Running) -> int:
-    return int(app.scalar("SELECT count(*) FROM raw_message"))
 
 
 def hidden_reference(page: str) -> str:
