@@ -134,7 +134,7 @@ class DeliveryStage:
     async def _deliver(self, claimed: Sequence[outbox.Claimed]) -> list[Sent]:
         """Send the claimed messages, ``max_concurrent_sends`` at a time; each outcome is written
         as it comes. A send still waiting for its turn at the deadline is retried later."""
-        writer = OutcomeWriter(self._write, until=min(c.lease_expires_at for c in claimed))
+        writer = OutcomeWriter(self._write, until=min(c.lease_expires_at for c in claimed), expected=len(claimed))
         deadline = asyncio.get_running_loop().time() + self.send_lease.total_seconds() * SEND_SHARE_OF_LEASE
         turns = asyncio.Semaphore(self.max_concurrent_sends)
 
@@ -174,8 +174,7 @@ class DeliveryStage:
             return Sent(claim, outbox.dead(claim, f"no connector {message.channel!r} {missing}"))
         log = {"channel": message.channel, "outbox_id": message.outbox_id, "case_id": message.case_id}
         try:
-            async with asyncio.timeout_at(deadline):
-                result = await _send_with_retries(connector, message)
+            result = await _send_with_retries(connector, message, deadline)
         except PermanentSendError as exc:
             why = f"permanent{f' ({exc.code})' if exc.code else ''}: {redact(str(exc))}"[:MAX_REASON]
             logger.warning("outbound message refused for good: %s", why, extra=log)
@@ -248,24 +247,23 @@ def read_send_health(connection: Connection) -> list[dict[str, Any]]:
     return [{"channel": row.channel, **json.loads(row.value)} for row in rows]
 
 
-async def _send_with_retries(connector: Outbound, message: OutboundMessage) -> SendResult:
+async def _send_with_retries(connector: Outbound, message: OutboundMessage, deadline: float) -> SendResult:
     """Send; on a transient error, retry at once with backoff a few times, waiting at least the
-    provider's ``retry_after``; a longer ``retry_after`` is left to the retry later."""
+    provider's ``retry_after``; a longer ``retry_after``, or a wait past ``deadline`` (the loop's
+    clock), is left to the retry later. Each attempt may take ``SEND_TIMEOUT_SECONDS``, and none
+    runs past ``deadline``: one timer per attempt, however the two bounds fall."""
+    loop = asyncio.get_running_loop()
     for attempt in range(1, IMMEDIATE_ATTEMPTS + 1):
         try:
-            return await _attempt(connector, message)
+            async with asyncio.timeout_at(min(deadline, loop.time() + SEND_TIMEOUT_SECONDS)):
+                return await connector.send(message)
         except TransientSendError as exc:
             wait = FIRST_RETRY_WAIT_SECONDS * 2 ** (attempt - 1) + random.uniform(0, FIRST_RETRY_WAIT_SECONDS)
             wait = max(wait, exc.retry_after or 0.0)
-            if attempt == IMMEDIATE_ATTEMPTS or wait > MAX_IMMEDIATE_WAIT_SECONDS:
+            if attempt == IMMEDIATE_ATTEMPTS or wait > MAX_IMMEDIATE_WAIT_SECONDS or loop.time() + wait >= deadline:
                 raise
             await asyncio.sleep(wait)
     raise AssertionError("unreachable: the last attempt returns or raises")
-
-
-async def _attempt(connector: Outbound, message: OutboundMessage) -> SendResult:
-    async with asyncio.timeout(SEND_TIMEOUT_SECONDS):
-        return await connector.send(message)
 
 
 def _event(sent: Sent) -> dict[str, Any]:

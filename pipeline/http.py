@@ -17,8 +17,7 @@ import asyncio
 import hmac
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -80,34 +79,40 @@ class BodyBudget:
         self.max_body_bytes = max_body_bytes
         self.floor = floor
         self.wait = wait
-        self._changed = asyncio.Condition()
+        self._room = asyncio.Event()
         self._waiters = 0
 
-    @asynccontextmanager
-    async def hold(self, request: web.Request) -> AsyncIterator[None]:
+    def need(self, request: web.Request) -> int:
+        """What the request must reserve (0 without a body); :class:`Refused` (413) when its
+        Content-Length is over the body limit."""
         if not request.body_exists:
-            yield
-            return
+            return 0
         size = request.content_length
         if size is not None and size > self.max_body_bytes:
             raise Refused(413, f"the body is larger than {self.max_body_bytes} bytes")
-        need = max(self.floor, self.max_body_bytes if size is None else size)
-        if self.free < need or self._waiters:  # the common case, room and nobody queued, takes no lock
+        return max(self.floor, self.max_body_bytes if size is None else size)
+
+    async def take(self, need: int) -> None:
+        """Reserve ``need`` bytes, waiting up to ``wait`` seconds for room; :class:`Refused` (503)
+        when none comes. The common case, room and nobody queued, neither locks nor suspends."""
+        if self.free < need or self._waiters:
             await self._wait_for_room(need)
         self.free -= need  # no await since the check: nothing else ran on the loop in between
-        try:
-            yield
-        finally:
-            self.free += need
-            if self._waiters:
-                async with self._changed:
-                    self._changed.notify_all()
+
+    def give_back(self, need: int) -> None:
+        self.free += need
+        if self._waiters:
+            self._room.set()
 
     async def _wait_for_room(self, need: int) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.wait
         self._waiters += 1
         try:
-            async with self._changed:
-                await asyncio.wait_for(self._changed.wait_for(lambda: self.free >= need), self.wait)
+            while self.free < need:
+                self._room.clear()  # no await since the check: a give_back after it sets it again
+                async with asyncio.timeout_at(deadline):
+                    await self._room.wait()
         except TimeoutError:
             raise Refused(503, "too many requests in progress, try again", retry_after=1) from None
         finally:
@@ -195,8 +200,14 @@ def front(
         answering = metrics.answering()
         status = 500
         try:
-            async with budget.hold(request):
+            need = budget.need(request)
+            if need:
+                await budget.take(need)
+            try:
                 response = await handler(request)
+            finally:
+                if need:
+                    budget.give_back(need)
             status = response.status
             return response
         except Refused as exc:

@@ -55,11 +55,17 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(BacklogCollector(engine))
+        self._counted: dict[tuple[str, str], Counter] = {}
+        """``messages``' children by (stage, outcome): ``labels()`` takes a lock and builds a key
+        at every call, and every request and every batch counts."""
 
     def count(self, stage: str, outcomes: Mapping[str, int]) -> None:
         for outcome, number in outcomes.items():
             if number:
-                self.messages.labels(stage=stage, outcome=outcome).inc(number)
+                child = self._counted.get((stage, outcome))
+                if child is None:
+                    child = self._counted[stage, outcome] = self.messages.labels(stage=stage, outcome=outcome)
+                child.inc(number)
 
     def accepted(self, stored: Sequence[Stored]) -> None:
         """Count what ingest stored. Inside an HTTP request (:meth:`answering`), the ones already

@@ -28,12 +28,20 @@ T = TypeVar("T")
 
 
 class OutcomeWriter(Generic[T]):
-    """Writes items with ``write`` (run on a worker thread; returns the items it wrote) until
-    ``until``, the lease of the batch; ``written`` collects what was written."""
+    """Writes items with ``write`` (returns the items it wrote) until ``until``, the lease of the
+    batch; ``written`` collects what was written.
 
-    def __init__(self, write: Callable[[list[T]], list[T]], *, until: datetime) -> None:
+    ``write`` runs on a worker thread while sends are still in flight, so that they go on meanwhile.
+    Once all ``expected`` outcomes are handed over, nothing is left to hold back: the last group is
+    written on the loop's own thread, which spares a hand-over between threads per batch (the
+    common case when a channel answers at once, every outcome comes in the same turn).
+    """
+
+    def __init__(self, write: Callable[[list[T]], list[T]], *, until: datetime, expected: int | None = None) -> None:
         self._write = write
         self._until = until
+        self._expected = expected
+        self._handed = 0
         self._waiting: list[T] = []
         self._tasks: list[asyncio.Task[None]] = []
         """Every drain task of the batch: one that failed is kept until ``finish`` raises its error."""
@@ -42,6 +50,7 @@ class OutcomeWriter(Generic[T]):
     def add(self, item: T) -> None:
         """Hand over one outcome; it is written with the next group."""
         self._waiting.append(item)
+        self._handed += 1
         if not self._tasks or self._tasks[-1].done():
             self._tasks.append(asyncio.create_task(self._drain()))
 
@@ -59,7 +68,10 @@ class OutcomeWriter(Generic[T]):
         while self._waiting:
             group, self._waiting = self._waiting, []
             try:
-                wrote = await asyncio.to_thread(self._write, group)
+                if self._handed == self._expected:
+                    wrote = self._write(group)
+                else:
+                    wrote = await asyncio.to_thread(self._write, group)
             except TRANSIENT_DB_ERRORS as exc:
                 self._waiting[:0] = group
                 if not held:

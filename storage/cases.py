@@ -42,24 +42,28 @@ def reserve_sequences(connection: Connection, scope: str, count: int) -> int:
     return int(last) - count + 1
 
 
-def insert_returning_ids(connection: Connection, target: Any, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert rows and return their ids in the order given."""
+def insert_returning_ids(connection: Connection, target: Any, rows: Sequence[dict[str, Any]], key: str) -> list[int]:
+    """Insert rows and return their ids in the order given, matched to the rows by ``key``, a
+    unique column every row sets: RETURNING promises no order, and asking SQLAlchemy for one
+    (``sort_by_parameter_order``) makes it insert one row per statement on SQLite."""
     if not rows:
         return []
-    result = connection.execute(target.insert().returning(target.c.id, sort_by_parameter_order=True), list(rows))
-    return [int(row.id) for row in result]
+    result = connection.execute(target.insert().returning(target.c.id, target.c[key]), list(rows))
+    ids = {returned: row_id for row_id, returned in result}
+    return [int(ids[row[key]]) for row in rows]
 
 
 def insert_cases(connection: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
-    return insert_returning_ids(connection, CASES, rows)
+    return insert_returning_ids(connection, CASES, rows, "tracking_number")
 
 
 def insert_messages(connection: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
-    return insert_returning_ids(connection, MESSAGES, rows)
+    """Messages that came in: each names its own raw message."""
+    return insert_returning_ids(connection, MESSAGES, rows, "raw_message_id")
 
 
 def insert_outbox(connection: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
-    return insert_returning_ids(connection, OUTBOX, rows)
+    return insert_returning_ids(connection, OUTBOX, rows, "idempotency_key")
 
 
 def insert_attachments(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:

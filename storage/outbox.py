@@ -103,17 +103,13 @@ def dead(claimed: Claimed, error: str) -> Outcome:
 
 def record_outcomes(connection: Connection, outcomes: Sequence[Outcome]) -> list[Outcome]:
     """Write what each send gave, for the rows still claimed under the outcome's lease token;
-    returns the outcomes written (a row whose lease lapsed and was taken back is not ours)."""
+    returns the outcomes written (a row whose lease lapsed and was taken back is not ours).
+
+    One guarded update writes them all. The token stays on a row after its outcome (the state
+    says the lease is over), so in the rare case the update changed fewer rows than it was given,
+    one look tells which were ours: those that left ``sending`` under our token.
+    """
     if not outcomes:
-        return []
-    held = select(OUTBOX.c.id, OUTBOX.c.lease_token).where(
-        and_(OUTBOX.c.id.in_([o.outbox_id for o in outcomes]), OUTBOX.c.state == OUTBOX_SENDING)
-    )
-    if connection.dialect.name == "postgresql":
-        held = held.with_for_update()  # nobody changes them between this look and the update
-    tokens = {row.id: row.lease_token for row in connection.execute(held)}
-    ours = [o for o in outcomes if tokens.get(o.outbox_id) == o.lease_token]
-    if not ours:
         return []
     now = utcnow()
     rows = [
@@ -126,9 +122,9 @@ def record_outcomes(connection: Connection, outcomes: Sequence[Outcome]) -> list
             "o_sent_at": now if o.state == OUTBOX_SENT else None,
             "o_next": o.retry_at or now,
         }
-        for o in ours
+        for o in outcomes
     ]
-    connection.execute(
+    changed = connection.execute(
         update(OUTBOX)
         .where(
             and_(
@@ -144,9 +140,14 @@ def record_outcomes(connection: Connection, outcomes: Sequence[Outcome]) -> list
             sent_at=bindparam("o_sent_at"),
             next_attempt_at=bindparam("o_next"),
             queued_at=now,
-            lease_token=None,
             lease_expires_at=None,
         ),
         rows,
+    ).rowcount
+    if changed == len(outcomes):
+        return list(outcomes)
+    left = select(OUTBOX.c.id, OUTBOX.c.lease_token).where(
+        and_(OUTBOX.c.id.in_([o.outbox_id for o in outcomes]), OUTBOX.c.state != OUTBOX_SENDING)
     )
-    return ours
+    written = {(row.id, row.lease_token) for row in connection.execute(left)}
+    return [o for o in outcomes if (o.outbox_id, o.lease_token) in written]

@@ -36,6 +36,8 @@ def resolve_reporters(connection: Connection, wanted: Sequence[tuple[Reporter, s
     keys_per_message = [identity_keys(reporter, channel) for reporter, channel in wanted]
     known = _lookup(connection, {k for keys in keys_per_message for k in keys})
     new_for: dict[IdentityKey, int] = {}
+    names: list[str | None] = []
+    """The reporters to create; until they are, a message's id is a placeholder: -1 - index."""
     result: list[int | None] = []
     for (reporter, _), keys in zip(wanted, keys_per_message, strict=True):
         if not keys:
@@ -45,10 +47,18 @@ def resolve_reporters(connection: Connection, wanted: Sequence[tuple[Reporter, s
             (new_for[k] for k in keys if k in new_for), None
         )
         if found is None:
-            found = _create(connection, reporter.name)
+            names.append(reporter.name)
+            found = -len(names)
         for key in keys:
             new_for.setdefault(key, found)
         result.append(found)
+    created = _create(connection, names)
+
+    def real(reporter_id: int | None) -> int | None:
+        return created[-reporter_id - 1] if reporter_id is not None and reporter_id < 0 else reporter_id
+
+    result = [real(rid) for rid in result]
+    new_for = {key: rid for key, placeholder in new_for.items() if (rid := real(placeholder)) is not None}
     _add_identities(connection, {k: v for k, v in new_for.items() if k not in known})
     if new_for:  # another worker may have claimed an identity first: its reporter wins
         winners = _lookup(connection, set(new_for))
@@ -73,9 +83,20 @@ def _lookup(connection: Connection, keys: set[IdentityKey]) -> dict[IdentityKey,
     }
 
 
-def _create(connection: Connection, name: str | None) -> int:
-    inserted = connection.execute(REPORTER.insert().values(name=name, created_at=utcnow()).returning(REPORTER.c.id))
-    return int(inserted.scalar_one())
+def _create(connection: Connection, names: Sequence[str | None]) -> list[int]:
+    """New reporters, one per name, in one statement; ids in the order of ``names``. RETURNING
+    promises no order, so ids are matched back by name: two new reporters of the same name are
+    alike but for their id, so either id serves either."""
+    if not names:
+        return []
+    now = utcnow()
+    inserted = connection.execute(
+        REPORTER.insert().returning(REPORTER.c.id, REPORTER.c.name), [{"name": n, "created_at": now} for n in names]
+    )
+    by_name: dict[str | None, list[int]] = {}
+    for reporter_id, name in inserted:
+        by_name.setdefault(name, []).append(int(reporter_id))
+    return [by_name[name].pop() for name in names]
 
 
 def _add_identities(connection: Connection, identities: dict[IdentityKey, int]) -> None:

@@ -104,6 +104,32 @@ async def test_request_bodies_share_a_memory_budget(tmp_path: Path) -> None:
             assert response.status == 200
 
 
+async def test_a_request_waiting_for_room_goes_on_when_room_comes(tmp_path: Path) -> None:
+    """The one that does not fit is not refused when the body ahead of it ends within the wait."""
+    http = HttpSettings(max_body_bytes=64 * 1024, max_body_bytes_in_flight=64 * 1024)
+    async with Framework.running(sms(), tmp_path, http=http) as framework:
+        big = BATCH[:-2] + b" " * (60_000 - len(BATCH)) + BATCH[-2:]
+        release = asyncio.Event()
+
+        async def slowly() -> AsyncIterator[bytes]:
+            yield big[:1000]
+            await release.wait()
+            yield big[1000:]
+
+        headers = {**signed(big), "Content-Length": str(len(big))}
+        holding = asyncio.create_task(framework.client.post(PATH, data=slowly(), headers=headers))
+        await asyncio.sleep(0.2)
+        small = BATCH + b" " * 20_000
+        waiting = asyncio.create_task(framework.client.post(PATH, data=small, headers=signed(small)))
+        await asyncio.sleep(0.3)
+        assert not waiting.done(), "it waits for room"
+        release.set()
+        first, second = await holding, await waiting
+        assert (first.status, second.status) == (200, 200)
+        first.release()
+        second.release()
+
+
 def _connections(admin_url: str, database: str, allowed: bool) -> None:
     engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:

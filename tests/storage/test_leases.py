@@ -5,26 +5,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine
 
 from storage import leases
-from storage.db import create_db_engine, reading, transaction
-from storage.migrate import upgrade
+from storage.db import reading, transaction
 
 NAME = "pull:email:inbox"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else f"sqlite:///{tmp_path}/t.db"
-    made = create_db_engine(url)
-    upgrade(made)
-    yield made
-    made.dispose()
 
 
 def _acquire(engine: Engine, holder: str, ttl: float = 30.0) -> str | None:
