@@ -28,7 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar, Generic, Literal, Protocol, Self, TypeVar, get_args
 
-from aiohttp import web
+from aiohttp import StreamReader, web
 from pydantic import BaseModel, ConfigDict, SecretBytes, SecretStr, ValidationError
 
 from connectors.pages import page_templates, size_text
@@ -72,6 +72,7 @@ __all__ = [
     "MalformedWebhook",
     "MediaRef",
     "MediaSource",
+    "MediaTooLarge",
     "MediaUnavailable",
     "MessageStatus",
     "NormalizedMessage",
@@ -101,6 +102,7 @@ __all__ = [
     "WebhookRequest",
     "json_error",
     "page_templates",
+    "read_capped",
     "size_text",
 ]
 
@@ -172,6 +174,31 @@ class PermanentSendError(ConnectorError):
 
 class MediaUnavailable(ConnectorError):
     """A media item can never be fetched (expired, deleted): recorded on the message, not retried."""
+
+
+class MediaTooLarge(MediaUnavailable):
+    """A media item over ``[pipeline] max_media_bytes``: failed, never stored, not retried."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(f"larger than the {max_bytes:,}-byte limit")
+
+
+MEDIA_CHUNK_BYTES = 64 * 1024
+
+
+async def read_capped(stream: StreamReader, max_bytes: int, content_length: int | None = None) -> bytes:
+    """A response body of at most ``max_bytes``: :class:`MediaTooLarge` as soon as more comes
+    (at once when ``content_length`` says so), so an oversized item is never held in memory whole."""
+    if content_length is not None and content_length > max_bytes:
+        raise MediaTooLarge(max_bytes)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in stream.iter_chunked(MEDIA_CHUNK_BYTES):
+        size += len(chunk)
+        if size > max_bytes:
+            raise MediaTooLarge(max_bytes)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 # --- data --------------------------------------------------------------------------------------
@@ -548,9 +575,10 @@ class MediaSource(ABC):
     """Role ``media``: the channel sends media by reference; bytes are fetched after storage."""
 
     @abstractmethod
-    async def fetch_media(self, media: MediaRef) -> FetchedMedia:
-        """The bytes of one item. Raise :class:`ConnectorNotReady` to retry, :class:`MediaUnavailable`
-        when it can never be had."""
+    async def fetch_media(self, media: MediaRef, max_bytes: int) -> FetchedMedia:
+        """The bytes of one item, at most ``max_bytes`` (read an HTTP body with :func:`read_capped`).
+        Raise :class:`ConnectorNotReady` to retry, :class:`MediaUnavailable` when it can never be
+        had, :class:`MediaTooLarge` when it is over ``max_bytes``."""
 
 
 ROLE_MIXINS: dict[str, type] = {

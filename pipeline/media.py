@@ -124,8 +124,10 @@ class MediaFetcher:
     async def _one(self, claim: store.MediaClaim) -> None:
         log = {"channel": claim.channel, "media": claim.id, "raw_message_id": claim.raw_message_id}
         try:
+            if claim.ref.size is not None and claim.ref.size > self.max_bytes:
+                raise _Failed(f"{claim.ref.size:,} bytes, larger than the {self.max_bytes:,}-byte limit")
             fetched = await self._fetch(claim)
-            if len(fetched.data) > self.max_bytes:
+            if len(fetched.data) > self.max_bytes:  # a connector that read it whole all the same
                 raise _Failed(f"{len(fetched.data):,} bytes, larger than the {self.max_bytes:,}-byte limit")
             sha256 = await asyncio.to_thread(self.blobs.put, fetched.data)
         except _Failed as exc:
@@ -157,7 +159,7 @@ class MediaFetcher:
             with attempt:
                 try:
                     async with asyncio.timeout(FETCH_TIMEOUT_SECONDS):
-                        return await connector.fetch_media(claim.ref)
+                        return await connector.fetch_media(claim.ref, self.max_bytes)
                 except MediaUnavailable as exc:
                     raise _Failed(str(exc)) from exc
         raise AssertionError("unreachable: tenacity re-raises the last error")

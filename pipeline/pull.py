@@ -28,7 +28,7 @@ from sqlalchemy import Connection, Engine, and_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import PullSettings
-from connectors.base import Connector, ConnectorAuthFailed, FetchResult, Ingest, PullInbound
+from connectors.base import Connector, ConnectorAuthFailed, ConnectorNotReady, FetchResult, Ingest, PullInbound
 from pipeline.backoff import exponential, pause
 from pipeline.logs import reason
 from storage import leases
@@ -249,10 +249,14 @@ class PullLoop:
             logger.warning("pull failed; retrying with backoff: %s", health.last_error, extra=self.log)
 
     def _backoff(self, health: PullHealth, exc: Exception) -> float:
+        """The next try after a failure: the backoff, never sooner than the channel asked."""
         if isinstance(exc, ConnectorAuthFailed):
             return self.max_backoff
         first = max(MIN_BACKOFF_SECONDS, self.connector.poll_interval_seconds)
-        return exponential(health.failures, first, self.max_backoff)
+        backoff = exponential(health.failures, first, self.max_backoff)
+        if isinstance(exc, ConnectorNotReady) and exc.retry_after:
+            return max(backoff, exc.retry_after)
+        return backoff
 
     async def _commit(self, token: str, cursor: str | None, health: PullHealth) -> None:
         """Move the cursor and write the health, under the lease (compare-and-set)."""

@@ -33,6 +33,7 @@ from connectors.base import (
     RawMessage,
     RejectedRow,
     Reporter,
+    read_capped,
 )
 from tests.support import installed_connectors
 
@@ -73,6 +74,8 @@ class FolderConfig(ConnectorConfig):
     """Every fetch waits forever (a long poll that never answers)."""
     refuse_when: Path | None = None
     """While this file exists, the channel refuses our credentials."""
+    busy_when: Path | None = None
+    """While this file exists, the channel is busy and asks us to come back in as many seconds as it says."""
 
 
 class FolderPull(Connector[FolderConfig], PullInbound, MediaSource):
@@ -94,6 +97,8 @@ class FolderPull(Connector[FolderConfig], PullInbound, MediaSource):
             await asyncio.Event().wait()
         if self.config.refuse_when is not None and self.config.refuse_when.exists():
             raise ConnectorAuthFailed("token revoked")
+        if self.config.busy_when is not None and self.config.busy_when.exists():
+            raise ConnectorNotReady("429 Too Many Requests", retry_after=float(self.config.busy_when.read_text()))
         if not self.config.folder.is_dir():
             raise ConnectorNotReady(f"{self.config.folder.name} is not there")
         names = sorted(p.name for p in self.config.folder.glob("*.json") if cursor is None or p.name > cursor)
@@ -110,13 +115,14 @@ class FolderPull(Connector[FolderConfig], PullInbound, MediaSource):
         next_cursor = messages[-1].external_id if messages else cursor
         return FetchResult(messages, next_cursor, more=len(names) > PAGE, behind=max(0, len(names) - PAGE))
 
-    async def fetch_media(self, media: MediaRef) -> FetchedMedia:
+    async def fetch_media(self, media: MediaRef, max_bytes: int) -> FetchedMedia:
         async with aiohttp.ClientSession() as session, session.get(media.media_id) as response:
             if response.status in {404, 410}:
                 raise MediaUnavailable(f"the channel answered {response.status}: expired or deleted")
             if response.status >= 400:
                 raise ConnectorNotReady(f"the channel answered {response.status}")
-            return FetchedMedia(await response.read(), response.content_type)
+            data = await read_capped(response.content, max_bytes, response.content_length)
+            return FetchedMedia(data, response.content_type)
 
     def parse(self, raw_id: int, raw: RawMessage) -> NormalizedMessage:
         return _note("folder_pull", raw_id, raw)

@@ -41,16 +41,20 @@ from tests.support import SettingsFactory, eventually, free_port, running_pipeli
 JPEG = "image/jpeg"
 BUSY_RETRY_AFTER_SECONDS = 120
 MAX_BYTES = 1024 * 1024
+STREAM_CHUNK = 64 * 1024
+STREAMED_BYTES = 200 * 1024 * 1024
 
 
 @dataclass
 class Channel:
     """The channel's media server: ``/ok`` answers, ``/flaky`` fails once first, ``/down`` always
     fails, ``/busy`` answers 429 with ``Retry-After``, ``/gone`` answers 404 once ``gone_after`` is
-    set, ``/slow`` never answers."""
+    set, ``/slow`` never answers, ``/stream`` sends ``STREAMED_BYTES`` without a length, counting
+    what it got out in ``streamed``."""
 
     base: str = ""
     hits: Counter[str] = field(default_factory=Counter)
+    streamed: int = 0
     gone_after: asyncio.Event = field(default_factory=asyncio.Event)
 
     def url(self, path: str) -> str:
@@ -69,8 +73,24 @@ class Channel:
             return web.Response(status=404, text="media expired")
         if kind == "slow":
             await asyncio.Event().wait()
+        if kind == "stream":
+            return await self.stream(request)
         await asyncio.sleep(0.02)  # long enough for competing workers to overlap
         return web.Response(body=photo(path), content_type=JPEG)
+
+    async def stream(self, request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "video/mp4"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        chunk = b"\x00" * STREAM_CHUNK
+        try:
+            while self.streamed < STREAMED_BYTES:
+                await response.write(chunk)
+                self.streamed += len(chunk)
+            await response.write_eof()
+        except (ConnectionError, RuntimeError):
+            pass  # the fetcher hung up: what we wanted to see
+        return response
 
 
 def photo(path: str) -> bytes:
@@ -157,7 +177,7 @@ async def test_media_is_fetched_after_storage_and_shown_on_the_case(
     assert state == "triaged", "the message and its case are kept whatever became of its media"
 
 
-def store_messages(engine: Engine, urls: list[str]) -> None:
+def store_messages(engine: Engine, urls: list[str], size: int | None = None) -> None:
     """Messages as the normalizer leaves them: stored, with their media pending."""
     received = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
     raw = [
@@ -180,7 +200,7 @@ def store_messages(engine: Engine, urls: list[str]) -> None:
                     channel_message_id=f"m{n}",
                     raw_message_id=s.id,
                     conversation_key=f"folder_pull:m{n}",
-                    media=(MediaRef(media_id=url, kind="image"),),
+                    media=(MediaRef(media_id=url, kind="image", size=size),),
                     received_at=received,
                 )
                 for n, (s, url) in enumerate(zip(stored, urls, strict=True))
@@ -254,7 +274,7 @@ async def test_a_secret_in_the_media_url_stays_out_of_the_recorded_reason(
     """Telegram's file URLs carry the bot token, and aiohttp's errors quote the URL they asked."""
 
     class Careless(FolderPull):
-        async def fetch_media(self, media: MediaRef) -> Any:
+        async def fetch_media(self, media: MediaRef, max_bytes: int) -> Any:
             async with aiohttp.ClientSession() as session, session.get(media.media_id) as response:
                 response.raise_for_status()
                 raise AssertionError("the server answers 500")
@@ -290,20 +310,49 @@ async def test_an_item_over_the_size_limit_is_failed_and_not_stored(engine: Engi
             stop.set()
             await worker
     [row] = media_rows(engine)
-    size = len(photo("/ok/video.mp4"))
-    assert (row["state"], row["error"], row["sha256"]) == (
-        "failed",
-        f"{size} bytes, larger than the 16-byte limit",
-        None,
-    )
+    assert (row["state"], row["error"], row["sha256"]) == ("failed", "larger than the 16-byte limit", None)
     assert not [p for p in (tmp_path / "blobs").rglob("*") if p.is_file()], "nothing reaches the blob store"
     assert channel.hits["/ok/video.mp4"] == 1, "too large is final"
+
+
+async def test_an_endless_item_is_cut_at_the_limit_not_read_whole(engine: Engine, tmp_path: Path) -> None:
+    """A body without a length is read only up to the limit: 200 MB are never held in memory."""
+    async with channel_server() as channel:
+        store_messages(engine, [channel.url("/stream/live.mp4")])
+        stop = asyncio.Event()
+        worker = asyncio.create_task(fetcher(engine, tmp_path, max_attempts=3).run(stop))
+        try:
+            await eventually(lambda: unfinished(engine) == 0)
+        finally:
+            stop.set()
+            await worker
+    [row] = media_rows(engine)
+    assert (row["state"], row["error"]) == ("failed", f"larger than the {MAX_BYTES:,}-byte limit")
+    assert channel.streamed < 20 * MAX_BYTES, "the fetch stopped soon after the limit"
+
+
+async def test_an_item_the_channel_says_is_too_large_is_not_fetched(engine: Engine, tmp_path: Path) -> None:
+    async with channel_server() as channel:
+        store_messages(engine, [channel.url("/ok/film.mp4")], size=MAX_BYTES + 1)
+        stop = asyncio.Event()
+        worker = asyncio.create_task(fetcher(engine, tmp_path, max_attempts=3).run(stop))
+        try:
+            await eventually(lambda: unfinished(engine) == 0)
+        finally:
+            stop.set()
+            await worker
+    [row] = media_rows(engine)
+    assert (row["state"], row["error"]) == (
+        "failed",
+        f"{MAX_BYTES + 1:,} bytes, larger than the {MAX_BYTES:,}-byte limit",
+    )
+    assert channel.hits["/ok/film.mp4"] == 0
 
 
 class Polite(FolderPull):
     """Passes the channel's Retry-After on, as a connector should."""
 
-    async def fetch_media(self, media: MediaRef) -> Any:
+    async def fetch_media(self, media: MediaRef, max_bytes: int) -> Any:
         async with aiohttp.ClientSession() as session, session.get(media.media_id) as response:
             if response.status == 429:
                 raise ConnectorNotReady("rate limited", retry_after=float(response.headers["Retry-After"]))

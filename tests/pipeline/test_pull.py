@@ -241,6 +241,27 @@ async def test_refused_credentials_turn_the_health_red_and_the_loop_keeps_trying
         await running
 
 
+async def test_a_channel_that_asks_for_a_wait_is_not_asked_again_sooner(engine: Engine, tmp_path: Path) -> None:
+    """Telegram's 429 says ``retry_after``; a Graph API refusal sends Retry-After: the next fetch
+    waits that long, though the backoff alone would come back sooner."""
+    busy = tmp_path / "busy"
+    busy.write_text("1.5")
+    write_notes(tmp_path / "inbox", 1)
+    connector = folder_pull(tmp_path, busy_when=busy)
+    log = tmp_path / "fetches-a.log"
+    async with ingest_into(engine, tmp_path) as ingest:
+        stop = asyncio.Event()
+        running = asyncio.create_task(loop_of(connector, ingest, engine, "host-a:1", max_backoff_seconds=0.5).run(stop))
+        await eventually(lambda: fetches(log) == 1)
+        refused_at = time.monotonic()
+        busy.unlink()
+        await eventually(lambda: stored(engine) == ["001.json"], timeout=5)
+        assert time.monotonic() - refused_at >= 1.4, "not before the wait the channel asked for"
+        assert fetches(log) == 2
+        stop.set()
+        await running
+
+
 def _process_settings(tmp_path: Path, database_url: str, **connector: Any) -> Path:
     """A config file both processes read: one database, a queue on disk, a short lease."""
     config = tmp_path / "satupintu.toml"
