@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
+from aiohttp import ClientResponse
 from sqlalchemy import create_engine, text
 
 from config.settings import HttpSettings
@@ -74,25 +75,34 @@ async def test_a_connectors_bug_is_a_500_in_the_same_shape_and_logged(
     assert [r.exc_info is not None for r in caplog.records if r.message == "unhandled error"] == [True]
 
 
+BUDGET = HttpSettings(max_body_bytes=64 * 1024, max_body_bytes_in_flight=64 * 1024)
+SMALL = BATCH + b" " * 20_000
+"""Fits the budget alone, not beside a body of 60,000 bytes."""
+
+
+async def holding_the_budget(framework: Framework, release: asyncio.Event) -> asyncio.Task[ClientResponse]:
+    """A request of 60,000 bytes that sends its first 1,000 and the rest once ``release`` is set."""
+    big = BATCH[:-2] + b" " * (60_000 - len(BATCH)) + BATCH[-2:]
+
+    async def slowly() -> AsyncIterator[bytes]:
+        yield big[:1000]
+        await release.wait()
+        yield big[1000:]
+
+    headers = {**signed(big), "Content-Length": str(len(big))}
+    holding = asyncio.create_task(framework.client.post(PATH, data=slowly(), headers=headers))
+    await asyncio.sleep(0.2)
+    return holding
+
+
 async def test_request_bodies_share_a_memory_budget(tmp_path: Path) -> None:
     """A body held open takes its Content-Length from the budget; the next one that does not fit
     waits, then is told to come back; once the first is done, there is room again."""
-    http = HttpSettings(max_body_bytes=64 * 1024, max_body_bytes_in_flight=64 * 1024)
-    async with Framework.running(sms(), tmp_path, http=http) as framework:
-        big = BATCH[:-2] + b" " * (60_000 - len(BATCH)) + BATCH[-2:]
+    async with Framework.running(sms(), tmp_path, http=BUDGET) as framework:
         release = asyncio.Event()
-
-        async def slowly() -> AsyncIterator[bytes]:
-            yield big[:1000]
-            await release.wait()
-            yield big[1000:]
-
-        headers = {**signed(big), "Content-Length": str(len(big))}
-        holding = asyncio.create_task(framework.client.post(PATH, data=slowly(), headers=headers))
-        await asyncio.sleep(0.2)
+        holding = await holding_the_budget(framework, release)
         started = time.monotonic()
-        small = BATCH + b" " * 20_000
-        async with framework.client.post(PATH, data=small, headers=signed(small)) as response:
+        async with framework.client.post(PATH, data=SMALL, headers=signed(SMALL)) as response:
             assert response.status == 503 and response.headers["Retry-After"] == "1"
             assert "too many requests" in (await response.json())["error"]["reason"]
         assert time.monotonic() - started >= 0.9, "it waited for room before refusing"
@@ -100,27 +110,16 @@ async def test_request_bodies_share_a_memory_budget(tmp_path: Path) -> None:
         first = await holding
         assert first.status == 200
         first.release()
-        async with framework.client.post(PATH, data=small, headers=signed(small)) as response:
+        async with framework.client.post(PATH, data=SMALL, headers=signed(SMALL)) as response:
             assert response.status == 200
 
 
 async def test_a_request_waiting_for_room_goes_on_when_room_comes(tmp_path: Path) -> None:
     """The one that does not fit is not refused when the body ahead of it ends within the wait."""
-    http = HttpSettings(max_body_bytes=64 * 1024, max_body_bytes_in_flight=64 * 1024)
-    async with Framework.running(sms(), tmp_path, http=http) as framework:
-        big = BATCH[:-2] + b" " * (60_000 - len(BATCH)) + BATCH[-2:]
+    async with Framework.running(sms(), tmp_path, http=BUDGET) as framework:
         release = asyncio.Event()
-
-        async def slowly() -> AsyncIterator[bytes]:
-            yield big[:1000]
-            await release.wait()
-            yield big[1000:]
-
-        headers = {**signed(big), "Content-Length": str(len(big))}
-        holding = asyncio.create_task(framework.client.post(PATH, data=slowly(), headers=headers))
-        await asyncio.sleep(0.2)
-        small = BATCH + b" " * 20_000
-        waiting = asyncio.create_task(framework.client.post(PATH, data=small, headers=signed(small)))
+        holding = await holding_the_budget(framework, release)
+        waiting = asyncio.create_task(framework.client.post(PATH, data=SMALL, headers=signed(SMALL)))
         await asyncio.sleep(0.3)
         assert not waiting.done(), "it waits for room"
         release.set()

@@ -208,6 +208,17 @@ def store_messages(engine: Engine, urls: list[str], size: int | None = None) -> 
         )
 
 
+async def fetch_until_done(worker: MediaFetcher, engine: Engine) -> None:
+    """Run ``worker`` until no item is pending or being fetched."""
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    try:
+        await eventually(lambda: unfinished(engine) == 0)
+    finally:
+        stop.set()
+        await running
+
+
 def fetcher(engine: Engine, tmp_path: Path, **options: Any) -> MediaFetcher:
     connector = FolderPull(FolderConfig(folder=tmp_path / "inbox", fetch_log=tmp_path / "fetches.log"))
     return MediaFetcher(
@@ -282,16 +293,10 @@ async def test_a_secret_in_the_media_url_stays_out_of_the_recorded_reason(
     connector = Careless(FolderConfig(folder=tmp_path / "inbox", fetch_log=tmp_path / "fetches.log"))
     async with channel_server() as channel:
         store_messages(engine, [channel.url("/down/bot123456:SECRET-TOKEN")])
-        stop = asyncio.Event()
         worker = MediaFetcher(
             engine, BlobStore(tmp_path / "blobs"), {"folder_pull": connector}, max_attempts=1, max_bytes=MAX_BYTES
         )
-        running = asyncio.create_task(worker.run(stop))
-        try:
-            await eventually(lambda: unfinished(engine) == 0)
-        finally:
-            stop.set()
-            await running
+        await fetch_until_done(worker, engine)
     [row] = media_rows(engine)
     assert row["error"] == (
         f"gave up after 1 attempt: ClientResponseError: 500, message='Internal Server Error', url='{channel.base}/…'"
@@ -302,13 +307,7 @@ async def test_a_secret_in_the_media_url_stays_out_of_the_recorded_reason(
 async def test_an_item_over_the_size_limit_is_failed_and_not_stored(engine: Engine, tmp_path: Path) -> None:
     async with channel_server() as channel:
         store_messages(engine, [channel.url("/ok/video.mp4")])
-        stop = asyncio.Event()
-        worker = asyncio.create_task(fetcher(engine, tmp_path, max_attempts=3, max_bytes=16).run(stop))
-        try:
-            await eventually(lambda: unfinished(engine) == 0)
-        finally:
-            stop.set()
-            await worker
+        await fetch_until_done(fetcher(engine, tmp_path, max_attempts=3, max_bytes=16), engine)
     [row] = media_rows(engine)
     assert (row["state"], row["error"], row["sha256"]) == ("failed", "larger than the 16-byte limit", None)
     assert not [p for p in (tmp_path / "blobs").rglob("*") if p.is_file()], "nothing reaches the blob store"
@@ -319,13 +318,7 @@ async def test_an_endless_item_is_cut_at_the_limit_not_read_whole(engine: Engine
     """A body without a length is read only up to the limit: 200 MB are never held in memory."""
     async with channel_server() as channel:
         store_messages(engine, [channel.url("/stream/live.mp4")])
-        stop = asyncio.Event()
-        worker = asyncio.create_task(fetcher(engine, tmp_path, max_attempts=3).run(stop))
-        try:
-            await eventually(lambda: unfinished(engine) == 0)
-        finally:
-            stop.set()
-            await worker
+        await fetch_until_done(fetcher(engine, tmp_path, max_attempts=3), engine)
     [row] = media_rows(engine)
     assert (row["state"], row["error"]) == ("failed", f"larger than the {MAX_BYTES:,}-byte limit")
     assert channel.streamed < 20 * MAX_BYTES, "the fetch stopped soon after the limit"
@@ -334,13 +327,7 @@ async def test_an_endless_item_is_cut_at_the_limit_not_read_whole(engine: Engine
 async def test_an_item_the_channel_says_is_too_large_is_not_fetched(engine: Engine, tmp_path: Path) -> None:
     async with channel_server() as channel:
         store_messages(engine, [channel.url("/ok/film.mp4")], size=MAX_BYTES + 1)
-        stop = asyncio.Event()
-        worker = asyncio.create_task(fetcher(engine, tmp_path, max_attempts=3).run(stop))
-        try:
-            await eventually(lambda: unfinished(engine) == 0)
-        finally:
-            stop.set()
-            await worker
+        await fetch_until_done(fetcher(engine, tmp_path, max_attempts=3), engine)
     [row] = media_rows(engine)
     assert (row["state"], row["error"]) == (
         "failed",
