@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 from kombu.connection import Connection
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from config.settings import Settings
+from storage.db import create_db_engine
+from storage.migrate import upgrade
 from tests.support import SettingsFactory, make_settings, require
 
 POSTGRES_ADMIN_URL = os.environ.get("SATUPINTU_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -64,6 +66,15 @@ def either_database(request: pytest.FixtureRequest) -> dict[str, str]:
     if request.param == "sqlite":
         return {}
     return {"database_url": request.getfixturevalue("postgres_url")}
+
+
+@pytest.fixture
+def migrated_engine(either_database: dict[str, str], tmp_path: Path) -> Iterator[Engine]:
+    """An engine on a database at the current schema: SQLite in the test's folder, or PostgreSQL."""
+    made = create_db_engine(either_database.get("database_url", f"sqlite:///{tmp_path}/test.db"))
+    upgrade(made)
+    yield made
+    made.dispose()
 
 
 @pytest.fixture(scope="session")

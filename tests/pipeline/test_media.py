@@ -7,6 +7,7 @@ outage takes two log lines."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -83,13 +84,12 @@ class Channel:
         response.enable_chunked_encoding()
         await response.prepare(request)
         chunk = b"\x00" * STREAM_CHUNK
-        try:
+        # The fetcher hanging up part-way is the outcome under test, not an error of this server.
+        with contextlib.suppress(ConnectionError, RuntimeError):
             while self.streamed < STREAMED_BYTES:
                 await response.write(chunk)
                 self.streamed += len(chunk)
             await response.write_eof()
-        except (ConnectionError, RuntimeError):
-            pass  # the fetcher hung up: what we wanted to see
         return response
 
 
@@ -120,13 +120,9 @@ def site(tmp_path: Path) -> Iterator[str]:
         yield path
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else f"sqlite:///{tmp_path}/m.db"
-    made = create_db_engine(url)
-    upgrade(made)
-    yield made
-    made.dispose()
+@pytest.fixture
+def engine(migrated_engine: Engine) -> Engine:
+    return migrated_engine
 
 
 def media_rows(engine: Engine) -> list[dict[str, Any]]:
