@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test lint format services bench clean
+.PHONY: run test lint format services test-deps bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,11 +25,14 @@ run: $(RUN_STAMP)
 	$(BIN)/satupintu db upgrade
 	$(BIN)/satupintu run
 
-test: $(DEV_STAMP) services
+test: $(DEV_STAMP) services test-deps
 	$(BIN)/pytest
 
 services:
 	@scripts/services.sh
+
+test-deps:
+	@scripts/test-deps.sh
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

@@ -5,6 +5,8 @@ This file is the table of contents; each command group lives in its own module u
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from pathlib import Path
 
 import click
@@ -46,6 +48,24 @@ for command in (
     status,  # the backlog
 ):
     cli.add_command(command)
+
+
+def _connector_commands() -> None:
+    """A built-in channel's own commands (``connectors/<name>/commands.py``, a list ``COMMANDS``),
+    so that a new channel adds its commands without touching this file."""
+    from connectors.registry import builtin_names
+
+    for name in builtin_names():
+        if importlib.util.find_spec(f"connectors.{name}.commands") is None:
+            continue
+        module = importlib.import_module(f"connectors.{name}.commands")
+        for command in module.COMMANDS:
+            if command.name in cli.commands:
+                raise RuntimeError(f"connectors/{name}/commands.py: the command {command.name!r} is taken")
+            cli.add_command(command)
+
+
+_connector_commands()
 
 
 def main() -> None:

@@ -112,6 +112,9 @@ class NormalizedMessage(_Record):
     """The kind the reporter chose, where the channel asks for one (the web form does)."""
     anonymous: bool = False
     """The reporter asked not to be named to the work unit."""
+    automatic: bool = False
+    """Sent by a machine, not a person (an auto-reply, out-of-office, bounce, read receipt): it
+    joins its case when it threads, but never opens one and is never answered."""
     extra: dict[str, Any] = Field(default_factory=dict)
 
 
