@@ -11,12 +11,16 @@ from pathlib import Path
 
 import click
 
+from cli.calendar import calendar_group
 from cli.cases import cases
 from cli.config import config_group
 from cli.connectors import connectors
 from cli.db import db
 from cli.dlq import dlq
+from cli.identities import identities
 from cli.imports import import_command
+from cli.pull import pull_command
+from cli.report import report_group
 from cli.serve import run, worker
 from cli.status import status
 
@@ -40,12 +44,16 @@ for command in (
     run,  # every component in one process
     worker,  # one component per process
     import_command,  # a file through an importing connector
+    pull_command,  # a pull channel's sources fetched now (backfills, cron)
     db,  # schema migrations
     config_group,  # the effective configuration
     connectors,  # installed channels
     dlq,  # dead letters: list, show, replay
     cases,  # the officers' terminal view
+    identities,  # the same person across channels: suggestions, links
     status,  # the backlog
+    calendar_group,  # working days and deadlines
+    report_group,  # the SKM index
 ):
     cli.add_command(command)
 

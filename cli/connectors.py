@@ -8,6 +8,7 @@ import click
 from pydantic import ValidationError
 
 from cli.common import FORMAT, emit, fail_cleanly, settings
+from cli.views import columns
 
 
 @click.group()
@@ -30,10 +31,17 @@ def connectors_list(ctx: click.Context, output: str) -> None:
     rows += [_unknown_connector_row(name) for name in sorted(set(sections) - set(installed))]
 
     def table(data: list[dict[str, Any]]) -> None:
-        for row in data:
-            state = "error" if row["error"] else "enabled" if row["enabled"] else "disabled"
-            roles = "+".join(row["roles"]) or "-"
-            click.echo(f"{row['name']:<14} {state:<9} {roles:<20} {row['error'] or row['display_name']}")
+        cells = [
+            (
+                row["name"],
+                "error" if row["error"] else "enabled" if row["enabled"] else "disabled",
+                "+".join(row["roles"]) or "-",
+                row["error"] or row["display_name"],
+            )
+            for row in data
+        ]
+        for line in columns(("NAME", "STATE", "ROLES", "WHAT"), cells, minimum=(14, 9, 20)):
+            click.echo(line)
 
     emit(rows, output == "json", table)
 

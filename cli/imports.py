@@ -87,7 +87,8 @@ def _table(report: dict[str, Any]) -> None:
 
 
 def _where(row: dict[str, Any]) -> str:
-    place = [f"line {row['line']}"]
+    """``line 5`` of a text file (the header counted); ``sheet Oktober, row 5`` of a workbook."""
+    place = [f"row {row['line']}" if row["sheet"] else f"line {row['line']}"]
     if row["sheet"]:
         place.insert(0, f"sheet {row['sheet']}")
     if row["column"]:

@@ -4,6 +4,7 @@ confidential case's reporter hidden unless asked for (a terminal view until the 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -11,6 +12,56 @@ from zoneinfo import ZoneInfo
 
 CONFIDENTIAL = "[rahasia]"
 IN_PERSON = "in person / by phone: no channel reaches the reporter, give them the tracking number yourself"
+
+
+def columns(headers: Sequence[str], rows: Sequence[Sequence[str]], minimum: Sequence[int] = ()) -> list[str]:
+    """A table with a header: each column as wide as its widest cell (at least ``minimum``), so a
+    long status or role list pushes the next column along instead of running into it; the last
+    column is left ragged."""
+    widths = [
+        max(len(header), minimum[i] if i < len(minimum) else 0, *(len(row[i]) for row in rows))
+        for i, header in enumerate(headers)
+    ]
+
+    def line(cells: Sequence[str]) -> str:
+        padded = (cell.ljust(width) for cell, width in zip(cells[:-1], widths, strict=False))
+        return " ".join([*padded, cells[-1]]).rstrip()
+
+    return [line(headers), *(line(row) for row in rows)]
+
+
+CASE_HEADERS = (
+    "TRACKING NUMBER", "KIND", "UNIT", "STATUS", "PRIORITY", "CHANNEL", "RECEIPT", "NEXT DEADLINE", "SUBJECT",
+)  # fmt: skip
+
+
+def case_table(rows: Sequence[dict[str, Any]], zone: ZoneInfo) -> list[str]:
+    """``cases list`` for people: a header, then a line per case."""
+    cells = [
+        (
+            row["tracking_number"] + (f" ({external_label(row)})" if row.get("external_ref") else ""),
+            row["kind"],
+            row["unit"],
+            row["status"],
+            row["priority"],
+            row["channel"],
+            row["receipt_via"] or "in-person",
+            _due_cell(row, zone),
+            row["subject"][:50],
+        )
+        for row in rows
+    ]
+    return columns(CASE_HEADERS, cells)
+
+
+def _due_cell(row: dict[str, Any], zone: ZoneInfo) -> str:
+    """The next deadline still running, and "OVERDUE" once it has passed; "-" when none runs
+    (the case waits for the reporter, or is finished)."""
+    upcoming = row["next_deadline"]
+    if upcoming is None:
+        return "due -"
+    flag = " OVERDUE" if row["overdue"] else ""
+    return f"due {local_time(upcoming['due'], zone)} {upcoming['kind']}{flag}"
 
 
 def to_json(data: Any, zone: ZoneInfo) -> str:
@@ -69,7 +120,10 @@ def _masked_detail(detail: Any) -> Any:
     """An event's ``error`` and ``reason`` are a provider's or a person's words: identities hide there."""
     if not isinstance(detail, dict):
         return detail
-    return {key: _redacted(value) if key in {"error", "reason"} else value for key, value in detail.items()}
+    masked = {key: _redacted(value) if key in {"error", "reason"} else value for key, value in detail.items()}
+    if isinstance(detail.get("reachable"), list):  # the channels stay, the addresses are the reporter's
+        masked["reachable"] = [{**way, "address": CONFIDENTIAL} for way in detail["reachable"]]
+    return masked
 
 
 def _redacted(value: Any) -> Any:
@@ -99,20 +153,63 @@ def case_lines(data: dict[str, Any], zone: ZoneInfo) -> list[str]:
     lines: list[str] = []
     for key in ("tracking_number", "kind", "unit", "status", "priority", "confidential", "channel", "subject"):
         lines.append(f"{key:<20} {data[key]}")
+        if key == "tracking_number" and data.get("external_ref"):
+            lines.append(f"{'external_ref':<20} {external_label(data)}")
     lines.append(f"{'reporter':<20} {_reporter_line(data['reporter'])}")
-    lines.append(f"{'receipt_via':<20} {data['receipt_via'] or IN_PERSON}")
+    lines.append(f"{'receipt_via':<20} {_receipt_line(data)}")
     lines.append(f"{'routing_rules':<20} {data['routing_rules']}")
+    if data.get("missing"):
+        lines.append(f"{'missing':<20} {_missing_line(data)}")
     for key in ("received_at", "first_response_due", "resolution_due"):
         lines.append(f"{key:<20} {local_time(data[key], zone)}")
     for message in data["messages"]:
-        lines.append(f"\n--- {message['direction']} {message['channel']} {local_time(message['received_at'], zone)}")
+        when = local_time(message["received_at"], zone)
+        lines.append(f"\n--- #{message['id']} {message['direction']} {message['channel']} {when}")  # ids: cases split
         lines.append(message["text"])
         lines += (_attachment_line(a) for a in data["attachments"] if a["message_id"] == message["id"])
     for row in data["outbox"]:
         lines.append(f"\n=== outbox {row['purpose']} {row['state']} {row['provider_message_id'] or ''}")
     for event in data["events"]:
-        lines.append(f"  {local_time(event['at'], zone, seconds=True)} {event['actor']} {event['action']}")
+        line = f"  {local_time(event['at'], zone, seconds=True)} {event['actor']} {event['action']}"
+        lines.append(line + _refusal_text(event))
     return lines
+
+
+def _missing_line(case: dict[str, Any]) -> str:
+    """What the report still lacks: asked of the reporter (the case waits), or, when they cannot
+    answer the receipt (a one-way form, a receipt given in person), for the officer to ask."""
+    missing = ", ".join(case["missing"])
+    if case["status"] == "waiting_reporter":
+        return f"{missing} (asked of the reporter; the clock is stopped until they answer)"
+    return f"{missing} (not asked: ask the reporter when you call back)"
+
+
+def _refusal_text(event: dict[str, Any]) -> str:
+    """A reply that failed for good says why, and where else the reporter can be reached
+    (``reachable``, written by the delivery stage), so the officer can answer there."""
+    detail = event["detail"] if isinstance(event["detail"], dict) else {}
+    if not event["action"].endswith("_failed") or "reachable" not in detail:
+        return ""
+    ways = [f"{w['channel']} ({w['address']})" for w in detail["reachable"]]
+    other = f"reachable by: {', '.join(ways)}" if ways else "no other channel of the reporter is known"
+    why = detail.get("error") or "no reason given"
+    if detail.get("error_code"):  # a failure the channel reported later (``delivery_failed``)
+        why = f"{detail['error_code']}: {why}"
+    return f": refused: {why}; {other}"
+
+
+def _receipt_line(case: dict[str, Any]) -> str:
+    """A report from another platform (LAPOR!) got its receipt there: follow-ups go there too."""
+    via = case["receipt_via"]
+    if via and case.get("external_ref") and via == case["channel"]:
+        return f"{via} (no receipt from us: {external_label(case).split()[0]} told the reporter; post follow-ups there)"
+    return via or IN_PERSON
+
+
+def external_label(case: dict[str, Any]) -> str:
+    """``LAPOR! 4512873``: the report's number on the platform it came from, shown beside ours."""
+    platform = {"lapor": "LAPOR!"}.get(case["channel"], case["channel"])
+    return f"{platform} {case['external_ref']}"
 
 
 def _reporter_line(reporter: dict[str, Any] | None) -> str:

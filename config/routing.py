@@ -39,6 +39,8 @@ class UnitConfig(_Strict):
     name: str = Field(min_length=1)
     email: str | None = None
     sensitive: bool = False
+    officers: list[str] = Field(default_factory=list)
+    """Who a case of this unit can be assigned to; empty: anyone the ULT names."""
 
 
 def _clean_phrases(phrases: list[str], field: str) -> list[str]:

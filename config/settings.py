@@ -23,6 +23,8 @@ from pydantic_settings import (
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_CONFIG_FILE = PACKAGE_DIR / "satupintu.toml"
 DEFAULT_ROUTING_FILE = PACKAGE_DIR / "routing.toml"
+DEFAULT_CALENDAR_FILE = PACKAGE_DIR / "calendar.toml"
+DEFAULT_TEMPLATES_DIR = PACKAGE_DIR / "templates"
 ENV_PREFIX = "SATUPINTU_"
 CONFIG_FILE_ENV = "SATUPINTU_CONFIG"
 
@@ -83,9 +85,71 @@ class OfficeSettings(_Section):
         return self
 
 
+class SlaProfile(_Section):
+    """Deadlines of one kind or category; a key left out keeps the value it overrides."""
+
+    verify_days: int | None = Field(default=None, ge=1)
+    first_response_days: int | None = Field(default=None, ge=1)
+    resolution_days: int | None = Field(default=None, ge=1)
+    extension_days: int | None = Field(default=None, ge=1)
+    final_days: int | None = Field(default=None, ge=1)
+    final_working_days: bool | None = None
+
+
 class SlaSettings(_Section):
+    """Deadlines (``triage/deadlines.py``): working days of the office's calendar from the receipt
+    day (verification, first follow-up) or from the day the file is complete (resolution, the
+    legal ceiling); ``kinds`` and then ``categories`` (unit keys) override them."""
+
+    verify_days: int = Field(default=2, ge=1)
+    """Verification and forwarding to the unit."""
     first_response_days: int = Field(default=2, ge=1)
     resolution_days: int = Field(default=5, ge=1)
+    extension_days: int = Field(default=5, ge=1)
+    """What one extension ("kondisi tertentu", with a recorded reason) adds to the resolution."""
+    final_days: int = Field(default=60, ge=1)
+    """The legal ceiling from the day the file is complete (Perpres 76/2013): calendar days
+    unless ``final_working_days``."""
+    final_working_days: bool = False
+    warn_before_hours: float = Field(default=24.0, ge=0)
+    """A warning event this long before a deadline; an escalation once it has passed."""
+    urgent_rules: list[str] = Field(default_factory=lambda: ["darurat.risiko_bunuh_diri"])
+    """Routing rules whose cases are urgent (self-harm wording): verified and first answered the
+    same day, whatever the office hours, within ``urgent_hours`` of arrival."""
+    urgent_hours: float = Field(default=3.0, gt=0, le=24)
+    close_after_days: int = Field(default=10, ge=1)
+    """A resolved case closes itself this many working days after the follow-up report when
+    the reporter does not answer (LAPOR!)."""
+    kinds: dict[str, SlaProfile] = Field(
+        default_factory=lambda: {
+            "permintaan_informasi": SlaProfile(
+                resolution_days=10, extension_days=7, final_days=17, final_working_days=True
+            )
+        }
+    )
+    categories: dict[str, SlaProfile] = Field(default_factory=dict)
+
+
+class AccessSettings(_Section):
+    """Who may see the reporter of a confidential or anonymous case (``triage/access.py``)."""
+
+    roles: list[str] = Field(
+        default_factory=lambda: ["ult_admin", "ult_officer", "unit_officer", "satgas_ppkpt", "spi", "auditor"]
+    )
+    identity_roles: list[str] = Field(default_factory=lambda: ["ult_admin"])
+    """Roles that see the reporter of every confidential case."""
+    unit_identity_roles: dict[str, list[str]] = Field(
+        default_factory=lambda: {"ppkpt": ["satgas_ppkpt"], "spi": ["spi"]}
+    )
+    """Roles that see the reporter of the confidential cases of one unit (its key)."""
+
+
+class SurveySettings(_Section):
+    """The satisfaction survey (SKM) sent once per resolved case."""
+
+    enabled: bool = True
+    public_url: str = "http://127.0.0.1:8080"
+    """Where reporters reach the public pages: the full form's link is ``<public_url>/survei/<token>``."""
 
 
 class TrackingSettings(_Section):
@@ -93,6 +157,18 @@ class TrackingSettings(_Section):
     block_size: int = Field(default=50, ge=1, le=10_000)
     """Sequence numbers a triage worker takes from the counter at a time; the ones it has not
     used when it stops are never issued (gaps), so that workers never wait on each other."""
+
+
+class TriageSettings(_Section):
+    """Threading (``triage/threading.py``)."""
+
+    thread_window_minutes: float = Field(default=30.0, ge=0, le=24 * 60)
+    """One person's messages on one conversation that come this close together are one burst:
+    a greeting or a photo sent just before the report joins its case, and a burst gets one
+    greeting at most. One key for every chat channel."""
+    duplicate_minutes: float = Field(default=10.0, ge=0, le=24 * 60)
+    """A report of the same person repeated this soon (a double click, a resent chat) joins the
+    first case without a second receipt."""
 
 
 class ReplyRoute(_Section):
@@ -217,8 +293,16 @@ class Settings(BaseSettings):
     routing_file: Path = DEFAULT_ROUTING_FILE
     http: HttpSettings = Field(default_factory=HttpSettings)
     office: OfficeSettings = Field(default_factory=OfficeSettings)
+    calendar_file: Path = DEFAULT_CALENDAR_FILE
+    """The holidays and cuti bersama by decree (``config/calendar.toml``); years it does not list
+    come from the ``holidays`` package."""
+    templates_dir: Path = DEFAULT_TEMPLATES_DIR
+    """The reply texts (Jinja2), one folder per language: ``id/``, ``en/``."""
     sla: SlaSettings = Field(default_factory=SlaSettings)
+    access: AccessSettings = Field(default_factory=AccessSettings)
+    survey: SurveySettings = Field(default_factory=SurveySettings)
     tracking: TrackingSettings = Field(default_factory=TrackingSettings)
+    triage: TriageSettings = Field(default_factory=TriageSettings)
     replies: ReplySettings = Field(default_factory=ReplySettings)
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     pull: PullSettings = Field(default_factory=PullSettings)
@@ -229,7 +313,7 @@ class Settings(BaseSettings):
     connectors: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """One section per channel, validated by that connector's own config model."""
 
-    @field_validator("data_dir", "routing_file")
+    @field_validator("data_dir", "routing_file", "calendar_file", "templates_dir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         """A relative path from the environment or the command line is taken from the current

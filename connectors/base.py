@@ -13,7 +13,9 @@ takes on the roles it needs, each a mixin with its own methods:
   stores them and reports each row;
 * :class:`Outbound` (``"send"``): ``send()`` a reply and return the provider's message id;
 * :class:`MediaSource` (``"media"``): ``fetch_media()`` the bytes of an item the channel sent by
-  reference, after storage.
+  reference, after storage;
+* :class:`ProfileSource` (``"profile"``): ``fetch_profile()`` the name behind a channel user id the
+  webhook gave alone (an Instagram IGSID), asked once per identity after storage.
 
 An inbound-only connector (a phone log) simply has no :class:`Outbound` role: there is no
 ``send`` to fake. The registry checks the declared roles against the mixins the class has.
@@ -22,12 +24,14 @@ An inbound-only connector (a phone log) simply has no :class:`Outbound` role: th
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar, Generic, Literal, Protocol, Self, TypeVar, get_args
+from zoneinfo import ZoneInfo
 
+import orjson
 from aiohttp import StreamReader, web
 from pydantic import BaseModel, ConfigDict, SecretBytes, SecretStr, ValidationError
 
@@ -50,6 +54,7 @@ from pipeline.errors import json_error
 
 __all__ = [
     "CONTROL",
+    "EVENT_HEADER",
     "KINDS",
     "ROLE_MIXINS",
     "AnomalousPayload",
@@ -80,12 +85,15 @@ __all__ = [
     "OutboundMessage",
     "Parsed",
     "PermanentSendError",
+    "ProfileSource",
+    "ProfileUnavailable",
     "PullInbound",
     "RawMessage",
     "ReceiptStatus",
     "Recipient",
     "RejectedRow",
     "Reporter",
+    "ReporterProfile",
     "Role",
     "SecretHeader",
     "SendResult",
@@ -100,7 +108,9 @@ __all__ = [
     "WebhookEndpoint",
     "WebhookInbound",
     "WebhookRequest",
+    "event_of",
     "json_error",
+    "json_message",
     "page_templates",
     "read_capped",
     "size_text",
@@ -176,6 +186,11 @@ class MediaUnavailable(ConnectorError):
     """A media item can never be fetched (expired, deleted): recorded on the message, not retried."""
 
 
+class ProfileUnavailable(ConnectorError):
+    """The channel will not say who a user is (no permission, no consent, an unknown id): kept on
+    the identity's profile row and never asked again."""
+
+
 class MediaTooLarge(MediaUnavailable):
     """A media item over ``[pipeline] max_media_bytes``: failed, never stored, not retried."""
 
@@ -203,7 +218,7 @@ async def read_capped(stream: StreamReader, max_bytes: int, content_length: int 
 
 # --- data --------------------------------------------------------------------------------------
 
-Role = Literal["webhook", "pull", "import", "send", "media"]
+Role = Literal["webhook", "pull", "import", "send", "media", "profile"]
 INBOUND_ROLES: frozenset[str] = frozenset({"webhook", "pull", "import"})
 
 
@@ -223,6 +238,10 @@ class ConnectorSpec:
     capabilities: frozenset[str] = frozenset()
     """Free-form facts for docs and officers, e.g. ``attachments``, ``status_resource``."""
     docs_url: str = ""
+    recorded_by_officer: bool = False
+    """Every message is a report an officer registered (a walk-in, a letter, a phone-log row, a
+    LAPOR! export row): triage always opens (or joins) a case for it, never keeps it without one
+    as "nothing to act on", never greets it, never reads it as a status command."""
 
     @property
     def inbound(self) -> str:
@@ -246,6 +265,9 @@ class ConnectorConfig(BaseModel):
 @dataclass(frozen=True, slots=True)
 class SendResult:
     provider_message_id: str
+    detail: Mapping[str, Any] = field(default_factory=dict)
+    """What the officer should see of this send (an SMS's encoding and segment count): kept in
+    the case event ``<purpose>_sent``, beside the provider's id. Small, and nothing identifying."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +282,9 @@ class ReceiptStatus:
     provider_message_id: str | None = None
     email: str | None = None
     """The address it goes to, if the reporter gave one."""
+    purpose: str = "receipt"
+    """What it is: receipt, greeting, reply, request, report, survey, ..."""
+    subject: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +298,9 @@ class MessageStatus:
     case_status: str | None = None
     receipt: ReceiptStatus | None = None
     error: str | None = None
+    sent: tuple[ReceiptStatus, ...] = ()
+    """Every message written to the reporter on this message's channel, oldest first (the receipt
+    among them): what a one-way channel's status resource shows as their delivery."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,6 +333,15 @@ class FetchedMedia:
 
 
 @dataclass(frozen=True, slots=True)
+class ReporterProfile:
+    """What a channel says of one of its users: the name to call them by, and their handle."""
+
+    name: str | None = None
+    handle: str | None = None
+    """The user's handle on the channel (an Instagram username), without the "@"."""
+
+
+@dataclass(frozen=True, slots=True)
 class ImportRow:
     """A record of an imported file that became a raw message; ``line`` is its physical line
     (the header counted), ``sheet`` the sheet of a workbook."""
@@ -322,6 +359,41 @@ class RejectedRow:
     reason: str
     column: str | None = None
     sheet: str | None = None
+
+
+EVENT_HEADER = "x-satupintu-event"
+"""The raw message's header naming its event type: set where it is stored, read by its parser."""
+
+
+def event_of(raw: RawMessage, declared: Collection[str], ignored: Collection[str], what: str) -> str | None:
+    """The raw message's event type; None for one the channel keeps but ignores (its parser then
+    returns None), :class:`UnsupportedEvent` naming ``what`` it is for one never declared."""
+    event = raw.headers.get(EVENT_HEADER, "")
+    if event in ignored:
+        return None
+    if event not in declared:
+        raise UnsupportedEvent(f"{what} {event!r}")
+    return event
+
+
+def json_message(
+    channel: str,
+    external_id: str,
+    received_at: datetime,
+    content: Mapping[str, Any],
+    event: str,
+    attachments: tuple[BlobRef, ...] = (),
+) -> RawMessage:
+    """A record a channel stores as JSON (a sheet's row, a desk registration, a webhook item)."""
+    return RawMessage(
+        channel=channel,
+        external_id=external_id,
+        received_at=received_at,
+        content_type="application/json",
+        payload=orjson.dumps(content),
+        headers={EVENT_HEADER: event},
+        attachments=attachments,
+    )
 
 
 # --- webhooks, declared as data ----------------------------------------------------------------
@@ -442,6 +514,8 @@ class ConnectorContext:
     """Shared services handed to every connector at construction."""
 
     mailer: Mailer | None = None
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Makassar"))
+    """The unit's zone (``timezone``): what dates typed without one (a phone log's) are read in."""
 
 
 # --- the contract ------------------------------------------------------------------------------
@@ -538,6 +612,12 @@ class PullInbound(ABC):
     """
 
     poll_interval_seconds: ClassVar[float] = 10.0
+    may_wait: bool = True
+    """False under ``satupintu pull --once``: ``fetch`` answers at once (no long poll, no IDLE)."""
+
+    def use_ingest(self, ingest: Ingest) -> None:  # noqa: B027 - an optional hook, empty by default
+        """Called before the first fetch: a connector that keeps parts of what it fetches in the
+        blob store (``ingest.put_blob``, mail attachments) before handing a page over keeps it."""
 
     def pull_sources(self) -> Sequence[str]:
         """The independent sources to pull, each with its own lease and cursor."""
@@ -581,10 +661,24 @@ class MediaSource(ABC):
         had, :class:`MediaTooLarge` when it is over ``max_bytes``."""
 
 
+class ProfileSource(ABC):
+    """Role ``profile``: the channel names its users by an id alone and says who they are when
+    asked (Instagram's User Profile API). The framework asks once per identity, after the case is
+    made and off the hot path (``pipeline/profiles.py``); the name goes on the reporter, their
+    nameless cases, and their later messages."""
+
+    @abstractmethod
+    async def fetch_profile(self, channel_user_id: str) -> ReporterProfile | None:
+        """The user's profile; None when the channel knows no name for them. Raise
+        :class:`ConnectorNotReady` to be asked again later (with backoff, a bounded number of
+        times), :class:`ProfileUnavailable` when it will never say (no permission, no consent)."""
+
+
 ROLE_MIXINS: dict[str, type] = {
     "webhook": WebhookInbound,
     "pull": PullInbound,
     "import": ImportInbound,
     "send": Outbound,
     "media": MediaSource,
+    "profile": ProfileSource,
 }

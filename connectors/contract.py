@@ -60,6 +60,7 @@ from connectors.base import (
     HmacSignature,
     ImportInbound,
     ImportRow,
+    Ingest,
     NormalizedMessage,
     PullInbound,
     RawMessage,
@@ -496,6 +497,9 @@ class _Observed(PullInbound):
 
     def pull_sources(self) -> Sequence[str]:
         return self.connector.pull_sources()
+
+    def use_ingest(self, ingest: Ingest) -> None:
+        self.connector.use_ingest(ingest)
 
     async def fetch(self, source: str, cursor: str | None) -> FetchResult:
         page = await self.connector.fetch(source, cursor)

@@ -88,6 +88,21 @@ class Reporter(_Record):
     """Set by the normalizer once the identity is looked up."""
 
 
+class ExternalRef(_Record):
+    """The report's number on another complaint platform (SP4N-LAPOR!), kept beside ours and
+    shown wherever ours is; a later copy whose ``status`` or ``disposition`` changed updates
+    that platform's case once (``triage/external.py``)."""
+
+    system: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    """Which platform: ``lapor``."""
+    id: str = Field(min_length=1, max_length=64)
+    """Its tracking ID, as that platform shows it."""
+    status: str | None = Field(default=None, max_length=255)
+    disposition: str | None = Field(default=None, max_length=255)
+    url: str | None = Field(default=None, max_length=512)
+    """Where officers post follow-ups (the platform answers the reporter, not us)."""
+
+
 class NormalizedMessage(_Record):
     """One message in the unified shape every later stage reads."""
 
@@ -115,6 +130,11 @@ class NormalizedMessage(_Record):
     automatic: bool = False
     """Sent by a machine, not a person (an auto-reply, out-of-office, bounce, read receipt): it
     joins its case when it threads, but never opens one and is never answered."""
+    confidential: bool = False
+    """The channel marks the report confidential (LAPOR!'s *rahasia*; a call the officer logged for
+    Satgas PPKPT or SPI): its case is, whatever the text says."""
+    external_ref: ExternalRef | None = None
+    """The report's number on another platform (a LAPOR! import): copied to ``cases.external_ref``."""
     extra: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -164,14 +184,25 @@ class OutboundMessage(_Record):
 
     schema_: Literal["satupintu.outbound/1"] = Field(default="satupintu.outbound/1", alias="schema")
     outbox_id: int
-    case_id: int
+    case_id: int | None
+    """None for an answer to a message kept without a case (a greeting, a status answer)."""
     channel: str
-    purpose: Literal["receipt", "reply", "status", "survey"]
+    purpose: Literal["receipt", "reply", "status", "survey", "greeting", "request", "report", "notice"]
+    """``request``: what the report lacks, or an officer's question (the clock stops);
+    ``report``: the follow-up report (produk pelayanan); ``notice``: to a work unit, not a reporter."""
     idempotency_key: str
     recipient: Recipient
     subject: str
     text: str
     in_reply_to: str | None = None
+    last_inbound_at: UtcDatetime | None = None
+    """When the reporter last wrote on this channel (their newest inbound case message on it),
+    filled by the deliver stage: chat channels with a customer-service window (WhatsApp,
+    Instagram) choose free text or a template from it. None: they never wrote on it."""
+    tracking_number: str | None = None
+    """The case's tracking number, for channels whose templates take it as a parameter."""
+    case_status: str | None = None
+    """The case's status when the message was claimed for sending (template parameters)."""
 
 
 MAX_IDS_PER_ITEM = 500

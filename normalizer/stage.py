@@ -14,16 +14,17 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Connection, Engine
 
-from connectors.base import AnomalousPayload, Connector, UnsupportedEvent
+from connectors.base import AnomalousPayload, Connector, ProfileSource, UnsupportedEvent
 from envelopes import DeliveryStatus, NormalizedMessage, work_items
 from normalizer.rules import apply_common_rules
 from pipeline.queues import Publisher
 from pipeline.stage import RawStage, StageResult, dead_notice
-from storage.delivery import record_statuses
+from storage.delivery import OtherWays, record_statuses
+from storage.identities import Sender, proven_kinds, resolve
 from storage.media import insert_pending
 from storage.models import RAW_IGNORED, RAW_NORMALIZED, RAW_RECEIVED, RAW_STATUS
+from storage.profiles import name_from_profiles
 from storage.raw import StoredRaw, advance, load_raw, mark_dead, still_in
-from storage.reporters import resolve_reporters
 
 logger = logging.getLogger(__name__)
 
@@ -49,10 +50,20 @@ class NormalizeStage(RawStage[list[Parsed]]):
     waits_in = RAW_RECEIVED
 
     def __init__(
-        self, engine: Engine, publisher: Publisher, connectors: Mapping[str, Connector[Any]], *, max_attempts: int
+        self,
+        engine: Engine,
+        publisher: Publisher,
+        connectors: Mapping[str, Connector[Any]],
+        *,
+        max_attempts: int,
+        other_ways: OtherWays | None = None,
     ) -> None:
         super().__init__(engine, publisher, max_attempts=max_attempts)
         self.connectors = connectors
+        self.other_ways = other_ways
+        """What a ``delivery_failed`` event offers the officer instead (``reachable``)."""
+        self.profile_channels = frozenset(n for n, c in connectors.items() if isinstance(c, ProfileSource))
+        """Channels whose users are looked up after storage (role ``profile``, ``pipeline/profiles.py``)."""
 
     def prepare(self, connection: Connection, ids: Sequence[int]) -> list[Parsed]:
         return [self._parse(stored) for stored in load_raw(connection, ids, RAW_RECEIVED)]
@@ -62,13 +73,15 @@ class NormalizeStage(RawStage[list[Parsed]]):
         batch = [p for p in prepared if p.raw_id in waiting]
         result = StageResult()
         # Statuses first: on PostgreSQL their locks come before any row lock (storage/delivery.py).
-        record_statuses(connection, [p.status for p in batch if p.status is not None])
+        record_statuses(connection, [p.status for p in batch if p.status is not None], self.other_ways)
         statuses = [p.raw_id for p in batch if p.status is not None]
         advance(connection, [{"id": raw_id, "state": RAW_STATUS} for raw_id in statuses], RAW_RECEIVED)
         for parsed in batch:
             if parsed.dead is not None and mark_dead(connection, parsed.raw_id, parsed.dead, RAW_RECEIVED):
                 result.dead.append(dead_notice(parsed.raw_id, parsed.dead))
-        normalized = _with_reporter_ids(connection, [p.message for p in batch if p.message is not None])
+        messages = [p.message for p in batch if p.message is not None]
+        messages = name_from_profiles(connection, messages, self.profile_channels)  # a name looked up earlier
+        normalized = _with_reporter_ids(connection, messages, self.connectors)
         ignored = [
             {"id": p.raw_id, "state": RAW_IGNORED, "error": p.ignored}
             for p in batch
@@ -105,8 +118,16 @@ class NormalizeStage(RawStage[list[Parsed]]):
         return Parsed(stored.id, message=None if parsed is None else apply_common_rules(parsed))
 
 
-def _with_reporter_ids(connection: Connection, messages: list[NormalizedMessage]) -> list[NormalizedMessage]:
-    ids = resolve_reporters(connection, [(m.reporter, m.channel) for m in messages])
+def _with_reporter_ids(
+    connection: Connection, messages: list[NormalizedMessage], connectors: Mapping[str, Connector[Any]]
+) -> list[NormalizedMessage]:
+    """The reporter of each message, by what its channel proves (``storage.identities``)."""
+
+    def proves(m: NormalizedMessage) -> frozenset[str]:
+        connector = connectors.get(m.channel)
+        return proven_kinds(connector.spec.capabilities if connector else (), m.extra)
+
+    ids = resolve(connection, [Sender(m.reporter, m.channel, proves(m), m.raw_message_id) for m in messages])
     return [
         m.model_copy(update={"reporter": m.reporter.model_copy(update={"reporter_id": rid})})
         for m, rid in zip(messages, ids, strict=True)

@@ -28,13 +28,16 @@ from connectors.base import Connector, ConnectorContext
 from connectors.email import EmailConnector
 from connectors.email.smtp import Security, SmtpAccount, SmtpMailer
 from connectors.registry import load_enabled
+from connectors.webform import WebformConnector
 from normalizer.stage import NormalizeStage
 from pipeline.consumer import StageConsumer
-from pipeline.delivery import DeliveryStage
+from pipeline.delivery import DeliveryStage, other_ways_of
+from pipeline.dropfolder import drop_folders
 from pipeline.http import Health, build_admin_app, build_app
 from pipeline.ingest import Ingestor
 from pipeline.media import MediaFetcher
 from pipeline.metrics import Metrics
+from pipeline.profiles import ProfileFetcher, profile_sources
 from pipeline.pull import PullHealthCollector, pull_loops
 from pipeline.queues import Publisher, Topology
 from pipeline.stage import RawStage
@@ -44,8 +47,10 @@ from storage.db import create_db_engine
 from storage.migrate import current, head, upgrade
 from storage.units import sync_units
 from triage.calendar import WorkingCalendar
+from triage.lifecycle import Desk
 from triage.replies import ReplyPolicy
 from triage.stage import TriagePolicy, TriageStage
+from triage.sweep import DeadlineWatch
 
 logger = logging.getLogger(__name__)
 
@@ -78,20 +83,13 @@ class Parts:
 
     def connectors(self) -> dict[str, Connector[Any]]:
         """A fresh set of enabled connectors (each event loop gets its own clients)."""
-        return load_enabled(self.settings.connectors, ConnectorContext(mailer=self.mailer))
+        return load_enabled(self.settings.connectors, ConnectorContext(mailer=self.mailer, zone=self.settings.zone))
 
     def publisher(self) -> Publisher:
         return Publisher(self.topology, self.channels)
 
     def calendar(self) -> WorkingCalendar:
-        office = self.settings.office
-        return WorkingCalendar(
-            self.settings.zone,
-            office.closes,
-            count_cuti_bersama=office.count_cuti_bersama,
-            extra_holidays=office.extra_holidays,
-            extra_workdays=office.extra_workdays,
-        )
+        return WorkingCalendar.from_settings(self.settings)
 
     def prepare_database(self) -> None:
         """Migrate and sync the units from routing.toml; safe to run at every start."""
@@ -110,10 +108,15 @@ class Parts:
 
 
 def outgoing_mailer(settings: Settings) -> SmtpMailer | None:
-    """The SMTP account the web form's email receipts use: the email channel's, else the old [smtp]."""
+    """The SMTP account the web form's email receipts use: the email channel's, else the old [smtp].
+    A disabled email channel sends nothing at all: no mailer then, whatever else is set."""
     email = settings.connectors.get("email")
-    if email is not None and email.get("smtp_host"):
-        return EmailConnector.from_section(email).mailer
+    if email is not None:
+        channel = EmailConnector.from_section(email)
+        if not channel.config.enabled:
+            return None
+        if email.get("smtp_host"):
+            return channel.mailer
     old = settings.smtp
     if old is None:
         return None
@@ -162,6 +165,7 @@ class Pipeline:
                 self.parts.publisher(),
                 stale_after=settings.stale_after_seconds,
                 interval=settings.sweep_interval_seconds,
+                periodic=[DeadlineWatch(self.parts.engine, Desk.from_parts(self.parts)).maybe_sweep],
             )
             everything = self.parts.topology.is_memory
             self._thread("sweeper", lambda: sweeper.run(self.stop_consumers, everything_first=everything))
@@ -177,19 +181,31 @@ class Pipeline:
         attempts = settings.pipeline.max_attempts
         stages: list[tuple[str, list[Queue], RawStage[Any] | DeliveryStage]] = []
         if "normalizer" in self.components:
-            normalize = NormalizeStage(parts.engine, parts.publisher(), parts.connectors(), max_attempts=attempts)
+            connectors = parts.connectors()
+            normalize = NormalizeStage(
+                parts.engine,
+                parts.publisher(),
+                connectors,
+                max_attempts=attempts,
+                other_ways=other_ways_of(connectors, settings.replies.fallback),  # a failed status's offer
+            )
             stages.append(("normalizer", [parts.topology.normalize_queue()], normalize))
         if "triage" in self.components:
+            connectors = parts.connectors()
             policy = TriagePolicy(
                 calendar=parts.calendar(),
                 tracking_prefix=settings.tracking.prefix,
-                first_response_days=settings.sla.first_response_days,
-                resolution_days=settings.sla.resolution_days,
                 replies=ReplyPolicy(
-                    sending=frozenset(name for name, c in parts.connectors().items() if c.spec.can_send),
+                    sending=frozenset(name for name, c in connectors.items() if c.spec.can_send),
                     fallback=settings.replies.fallback,
                 ),
                 tracking_block_size=settings.tracking.block_size,
+                thread_window_minutes=settings.triage.thread_window_minutes,
+                duplicate_minutes=settings.triage.duplicate_minutes,
+                sla=settings.sla,
+                templates_dir=settings.templates_dir,
+                survey=settings.survey,
+                forms_mailed=any(isinstance(c, WebformConnector) and c.mails_receipts() for c in connectors.values()),
             )
             triage = TriageStage(parts.engine, parts.publisher(), parts.routing, policy, max_attempts=attempts)
             stages.append(("triage", [parts.topology.triage_queue()], triage))
@@ -201,6 +217,7 @@ class Pipeline:
                 max_attempts=attempts,
                 send_lease=timedelta(seconds=settings.pipeline.send_lease_seconds),
                 max_concurrent_sends=settings.pipeline.max_concurrent_sends,
+                fallback=settings.replies.fallback,  # the other ways offered when a reply fails for good
             )
             stages.append(("deliver", [parts.topology.deliver_queue(c) for c in parts.channels], delivery))
         return stages
@@ -239,12 +256,26 @@ class Pipeline:
                     metrics=self.metrics,
                 )
                 polls.append(asyncio.create_task(fetcher.run(stop), name="media"))
+                if profile_sources(fetching):  # who a channel's users are (role profile), beside the media
+                    profiles = ProfileFetcher(
+                        self.parts.engine,
+                        fetching,
+                        max_attempts=self.parts.settings.pipeline.max_attempts,
+                        metrics=self.metrics,
+                    )
+                    polls.append(asyncio.create_task(profiles.run(stop), name="profiles"))
             _freeze_startup_heap()  # before the first request, so that it pauses nobody
             if ingest is not None:
                 runner = await self._start_http(ingest, inbound)
                 polls += [
                     asyncio.create_task(loop.run(stop), name=loop.name)
                     for loop in pull_loops(inbound, ingest, self.parts.engine, self.parts.settings.pull)
+                ]
+                polls += [  # files saved into an importing connector's drop folder
+                    asyncio.create_task(folder.run(stop), name=folder.name)
+                    for folder in drop_folders(
+                        inbound, self.parts.settings, self.parts.engine, self.parts.publisher, self.closers
+                    )
                 ]
             admin = await self._start_admin()
             for task in polls:

@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, select
 
+from config.settings import ReplyRoute
 from connectors.base import Connector, Outbound, PermanentSendError, SendResult, TransientSendError
 from envelopes import OutboundMessage, WorkItem
 from pipeline.logs import MAX_REASON, reason, redact
@@ -41,6 +42,7 @@ from storage.delivery import apply_statuses
 from storage.models import OUTBOX_DEAD, OUTBOX_SENT
 from storage.state import state_get, state_set
 from storage.tables import STATE
+from triage.replies import OtherWays, ReplyPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +75,8 @@ class Sent:
     claim: outbox.Claimed
     outcome: outbox.Outcome
     refusal: PermanentSendError | None = None
+    detail: Mapping[str, Any] | None = None
+    """What the connector said of an accepted send (``SendResult.detail``), for the case event."""
 
 
 class DeliveryStage:
@@ -89,6 +93,7 @@ class DeliveryStage:
         max_attempts: int,
         send_lease: timedelta = DEFAULT_SEND_LEASE,
         max_concurrent_sends: int = DEFAULT_MAX_CONCURRENT_SENDS,
+        fallback: Sequence[ReplyRoute] | None = None,
     ) -> None:
         self.engine = engine
         self.publisher = publisher
@@ -96,6 +101,9 @@ class DeliveryStage:
         self.max_attempts = max_attempts
         self.send_lease = send_lease
         self.max_concurrent_sends = max_concurrent_sends
+        self.other_ways = None if fallback is None else other_ways_of(connectors, fallback)
+        """The other ways offered on a case whose reply failed for good (``reachable`` in its
+        ``*_failed`` event): ``[replies] fallback`` over the channels that can send."""
         self._health = SendHealth()
         self._loop = asyncio.new_event_loop()
         self._on_own_loop(self._start())
@@ -153,7 +161,9 @@ class DeliveryStage:
         with transaction(self.engine) as connection:
             ours = {o.outbox_id for o in outbox.record_outcomes(connection, [w.outcome for w in group])}
             written = [w for w in group if w.outcome.outbox_id in ours]
-            record_events(connection, [_event(w) for w in written])
+            record_events(
+                connection, [_event(w, self._reachable(connection, w)) for w in written if w.claim.message.case_id]
+            )
             apply_statuses(
                 connection,
                 [
@@ -161,10 +171,19 @@ class DeliveryStage:
                     for w in written
                     if w.outcome.provider_message_id
                 ],
+                self.other_ways,
             )
             health = self._health.write_changes(connection, written)
         self._health.committed(health)
         return written
+
+    def _reachable(self, connection: Connection, sent: Sent) -> list[dict[str, str]] | None:
+        """For a reply that failed for good, the reporter's other ways; None for any other outcome."""
+        message = sent.claim.message
+        if self.other_ways is None or sent.outcome.state != OUTBOX_DEAD or message.case_id is None:
+            return None
+        down = sent.refusal is not None and sent.refusal.channel_down
+        return self.other_ways(connection, message.case_id, message.channel, message.recipient, down)
 
     async def _send_one(self, claim: outbox.Claimed, deadline: float) -> Sent:
         message = claim.message
@@ -189,7 +208,7 @@ class DeliveryStage:
                 delay = max(delay, timedelta(seconds=exc.retry_after))
             logger.warning("outbound message failed, retrying in %s: %s", delay, why, extra=log)
             return Sent(claim, outbox.retry_later(claim, why, delay))
-        return Sent(claim, outbox.sent(claim, result.provider_message_id))
+        return Sent(claim, outbox.sent(claim, result.provider_message_id), detail=result.detail)
 
     def close(self) -> None:
         self._on_own_loop(self._stop())
@@ -239,6 +258,11 @@ def _is_down(connection: Connection, channel: str) -> bool:
     return stored is not None and json.loads(stored)["state"] == "down"
 
 
+def other_ways_of(connectors: Mapping[str, Connector[Any]], fallback: Sequence[ReplyRoute]) -> OtherWays:
+    """``[replies] fallback`` over the enabled ``connectors`` that can send."""
+    return OtherWays(ReplyPolicy(frozenset(n for n, c in connectors.items() if isinstance(c, Outbound)), fallback))
+
+
 def read_send_health(connection: Connection) -> list[dict[str, Any]]:
     """Every channel's send health as last written, for ``satupintu status``."""
     rows = connection.execute(
@@ -266,7 +290,7 @@ async def _send_with_retries(connector: Outbound, message: OutboundMessage, dead
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-def _event(sent: Sent) -> dict[str, Any]:
+def _event(sent: Sent, reachable: list[dict[str, str]] | None = None) -> dict[str, Any]:
     claim, outcome = sent.claim, sent.outcome
     message = claim.message
     action = {OUTBOX_SENT: f"{message.purpose}_sent", OUTBOX_DEAD: f"{message.purpose}_failed"}.get(
@@ -279,4 +303,8 @@ def _event(sent: Sent) -> dict[str, Any]:
         detail["error"] = outcome.error[:500]
     if sent.refusal is not None and sent.refusal.code:
         detail["code"] = sent.refusal.code
+    if sent.detail:
+        detail = {**sent.detail, **detail}
+    if reachable is not None:  # a reply that failed for good: where the officer may reach them instead
+        detail["reachable"] = reachable
     return {"case_id": message.case_id, "actor": "system:deliver", "action": action, "detail": detail}

@@ -21,7 +21,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from config.settings import ImportSettings
 from connectors.base import ImportInbound, ImportRow, RejectedRow
-from envelopes import Stored, work_items
+from envelopes import RawMessage, Stored, work_items
 from pipeline.queues import Publisher
 from storage.db import transaction
 from storage.raw import insert_raw_messages
@@ -128,6 +128,12 @@ def store_rows(
         if progress is not None:
             progress(len(batch))
     return report
+
+
+def store_message(message: RawMessage, engine: Engine, publisher: Publisher | None) -> RowReport:
+    """One record an officer typed at the desk (a visitor, a letter): stored and queued exactly as
+    an imported row is, so the pipeline makes its case; registering it again adds nothing."""
+    return _store([ImportRow(1, message)], engine, publisher)[0]
 
 
 def _store(rows: list[ImportRow], engine: Engine, publisher: Publisher | None) -> list[RowReport]:

@@ -29,6 +29,7 @@ from storage.db import reading, transaction
 from storage.models import RAW_NORMALIZED, RAW_RECEIVED
 from storage.raw import find_raw, insert_raw_messages
 from storage.state import state_get, state_set, state_setdefault
+from storage.status import messages_to_report
 from storage.sweeps import leave_to_sweeper, take_never_queued
 
 logger = logging.getLogger(__name__)
@@ -123,6 +124,7 @@ class Ingestor:
         def read() -> MessageStatus | None:
             with reading(self.engine) as connection:
                 progress = report_progress(connection, channel, raw_id)
+                sent = messages_to_report(connection, channel, raw_id) if progress is not None else []
             if progress is None:
                 return None
             return MessageStatus(
@@ -133,6 +135,7 @@ class Ingestor:
                 case_status=progress.case_status,
                 receipt=_receipt(progress.receipt),
                 error=progress.error,
+                sent=tuple(filter(None, map(_receipt, sent))),
             )
 
         return await asyncio.get_running_loop().run_in_executor(self._readers, read)
@@ -180,4 +183,6 @@ def _receipt(row: dict[str, Any] | None) -> ReceiptStatus | None:
         sent_at=row["sent_at"],
         provider_message_id=row["provider_message_id"],
         email=(row["recipient"] or {}).get("email"),
+        purpose=row.get("purpose") or "receipt",
+        subject=row.get("subject") or "",
     )

@@ -110,5 +110,6 @@ def configure_logging(settings: LogSettings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.level)
-    for noisy in ("aiohttp.access", "amqp", "kombu", "alembic.runtime.migration", "alembic.runtime.plugins"):
+    # httpx (python-telegram-bot's client) logs every request, a Telegram long poll every 25 s
+    for noisy in ("aiohttp.access", "amqp", "kombu", "alembic.runtime.migration", "alembic.runtime.plugins", "httpx"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

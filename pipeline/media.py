@@ -17,9 +17,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -46,6 +46,8 @@ CLAIM_SECONDS = QUICK_ATTEMPTS * FETCH_TIMEOUT_SECONDS + 60.0
 """A claim outlives every quick try; a worker that dies mid-fetch frees its items after this."""
 RETRY_BASE = timedelta(seconds=30)
 RETRY_CAP = timedelta(hours=1)
+
+C = TypeVar("C")
 
 
 class _Failed(Exception):
@@ -75,43 +77,8 @@ class MediaFetcher:
         self.retry_base = retry_base
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Until ``stop``; fetches cut short by it are handed back, due at once, for the next start.
-        A database outage takes two log lines: one when it goes, one when it is back."""
-        down_since: float | None = None
-        while not stop.is_set():
-            try:
-                claims = await asyncio.to_thread(self._claim)
-            except SQLAlchemyError as exc:
-                if down_since is None:
-                    logger.warning("media: database unavailable; waiting for it: %s", reason(exc))
-                    down_since = time.monotonic()
-                await pause(IDLE_SECONDS * 4, stop)
-                continue
-            if down_since is not None:
-                logger.info("media: database reachable again after %.1fs", time.monotonic() - down_since)
-                down_since = None
-            if not claims:
-                await pause(IDLE_SECONDS, stop)
-                continue
-            await self._batch(claims, stop)
-
-    async def _batch(self, claims: list[store.MediaClaim], stop: asyncio.Event) -> None:
-        tasks = {asyncio.create_task(self._one(claim)): claim for claim in claims}
-        batch: asyncio.Future[list[BaseException | None]] = asyncio.gather(*tasks, return_exceptions=True)
-        stopping: asyncio.Future[Any] = asyncio.create_task(stop.wait())
-        await asyncio.wait([batch, stopping], return_when=asyncio.FIRST_COMPLETED)
-        stopping.cancel()
-        if batch.done():
-            for error in batch.result():
-                if isinstance(error, BaseException):
-                    logger.error("media worker error", exc_info=error)
-            return
-        unfinished = [claim for task, claim in tasks.items() if not task.done()]
-        batch.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await batch
-        with contextlib.suppress(SQLAlchemyError):
-            await asyncio.to_thread(self._release, unfinished)
+        """Until ``stop``; fetches cut short by it are handed back, due at once, for the next start."""
+        await poll_claims("media", self._claim, self._one, self._release, stop)
 
     def _claim(self) -> list[store.MediaClaim]:
         with transaction(self.engine) as connection:
@@ -198,6 +165,64 @@ class MediaFetcher:
             return
         if written and self.metrics is not None:
             self.metrics.count("media", {outcome: 1})
+
+
+async def poll_claims(
+    what: str,
+    claim: Callable[[], list[C]],
+    one: Callable[[C], Coroutine[Any, Any, None]],
+    release: Callable[[list[C]], None],
+    stop: asyncio.Event,
+    idle: float = IDLE_SECONDS,
+) -> None:
+    """The loop of a step that polls a table for due rows (media, profile lookups): ``claim`` them
+    (on a thread), run ``one`` for each at once, wait ``idle`` when none is due. A database outage
+    takes two log lines: one when it goes, one when it is back."""
+    down_since: float | None = None
+    while not stop.is_set():
+        try:
+            claims = await asyncio.to_thread(claim)
+        except SQLAlchemyError as exc:
+            if down_since is None:
+                logger.warning("%s: database unavailable; waiting for it: %s", what, reason(exc))
+                down_since = time.monotonic()
+            await pause(idle * 4, stop)
+            continue
+        if down_since is not None:
+            logger.info("%s: database reachable again after %.1fs", what, time.monotonic() - down_since)
+            down_since = None
+        if not claims:
+            await pause(idle, stop)
+            continue
+        await _work_through(what, claims, one, release, stop)
+
+
+async def _work_through(
+    what: str,
+    claims: Sequence[C],
+    one: Callable[[C], Coroutine[Any, Any, None]],
+    release: Callable[[list[C]], None],
+    stop: asyncio.Event,
+) -> None:
+    """Run ``one`` for every claim at once (media items, profile lookups) until all end or
+    ``stop`` is set; then the claims still in hand are released (a thread runs ``release``), due
+    at once for the next start."""
+    tasks: dict[asyncio.Task[None], C] = {asyncio.create_task(one(claim)): claim for claim in claims}
+    batch: asyncio.Future[list[BaseException | None]] = asyncio.gather(*tasks, return_exceptions=True)
+    stopping: asyncio.Future[Any] = asyncio.create_task(stop.wait())
+    await asyncio.wait([batch, stopping], return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if batch.done():
+        for error in batch.result():
+            if isinstance(error, BaseException):
+                logger.error("%s worker error", what, exc_info=error)
+        return
+    unfinished = [claim for task, claim in tasks.items() if not task.done()]
+    batch.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await batch
+    with contextlib.suppress(SQLAlchemyError):
+        await asyncio.to_thread(release, unfinished)
 
 
 def _retryable(exc: BaseException) -> bool:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from envelopes import Stored
 from storage.db import reading
 from storage.sweeps import count_unfinished
+from triage.case_metrics import CaseCollector
 
 BATCH_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -55,6 +56,7 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(BacklogCollector(engine))
+        self.registry.register(CaseCollector(engine))
         self._counted: dict[tuple[str, str], Counter] = {}
         """``messages``' children by (stage, outcome): ``labels()`` takes a lock and builds a key
         at every call, and every request and every batch counts."""

@@ -8,6 +8,7 @@ crash in between fetches the page again (the idempotency key makes that harmless
 that lost its lease writes nothing. A failure of any kind is logged once per streak and the loop
 tries again with backoff; it never dies silently. Each loop's health is kept in
 ``connector_state`` (``health:<source>``), so any process and the command line can read it.
+``PullLoop.once`` is the same loop run until the source is drained, for ``satupintu pull --once``.
 """
 
 from __future__ import annotations
@@ -18,21 +19,34 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, and_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import PullSettings
-from connectors.base import Connector, ConnectorAuthFailed, ConnectorNotReady, FetchResult, Ingest, PullInbound
+from connectors.base import (
+    AnomalousPayload,
+    Connector,
+    ConnectorAuthFailed,
+    ConnectorNotReady,
+    FetchResult,
+    Ingest,
+    PullInbound,
+    RawMessage,
+    UnsupportedEvent,
+)
 from pipeline.backoff import exponential, pause
 from pipeline.logs import reason
 from storage import leases
 from storage.db import reading, transaction, utcnow
+from storage.models import RAW_RECEIVED
+from storage.raw import mark_dead
 from storage.state import state_get, state_set
 from storage.tables import STATE
 
@@ -129,6 +143,7 @@ class PullLoop:
         self.holder = holder or leases.this_process()
         self.lease = lease_name(channel, source)
         self.log = {"channel": channel, "source": source}
+        connector.use_ingest(ingest)
 
     @property
     def name(self) -> str:
@@ -258,6 +273,57 @@ class PullLoop:
             return max(backoff, exc.retry_after)
         return backoff
 
+    async def once(self, dead: DeadCheck | None = None) -> OnceReport:
+        """Everything new now, then return (``satupintu pull --once``): the daemon's lease, the same
+        store-then-move-the-cursor order, and a report. The connector is told not to wait
+        (``may_wait``). ``dead`` names why a newly stored message will be parked as dead (its
+        parser refuses it); such a message is parked at once, so the report can say so.
+
+        Raises :class:`LeaseHeld` while another process holds the source."""
+        token = await self._db(leases.acquire, self.lease, self.holder, self.ttl)
+        if token is None:
+            live = await self._db(leases.holder, self.lease)
+            raise LeaseHeld(self.source, live.holder if live else "another process")
+        self.connector.may_wait = False
+        report = OnceReport(self.source)
+        health = PullHealth(self.channel, self.source, reported_by=self.holder)
+        try:
+            cursor = await self._db(state_get, self.channel, CURSOR_PREFIX + self.source)
+            while True:
+                page = await self.connector.fetch(self.source, cursor)
+                stored = await self.ingest.accept(page.messages) if page.messages else []
+                report.fetched += len(page.messages)
+                report.stored += sum(1 for s in stored if s.created)
+                report.already_stored += sum(1 for s in stored if not s.created)
+                fresh = [(s.id, m) for s, m in zip(stored, page.messages, strict=True) if s.created]
+                report.dead += await self._park_dead(fresh, dead)
+                moved = page.next_cursor if page.next_cursor not in {None, cursor} else None
+                health = _succeeded(health, page)
+                await self._commit(token, moved, health)
+                if not page.messages or not page.more or moved is None:
+                    return report
+                cursor = moved
+        except (ConnectorNotReady, ConnectorAuthFailed) as exc:
+            report.error = reason(exc)
+            with contextlib.suppress(Exception):  # the report says it; the health is a courtesy
+                await self._commit(token, None, _failed(health, exc))
+            return report
+        finally:
+            with contextlib.suppress(SQLAlchemyError):
+                await self._db(leases.release, self.lease, token)
+
+    async def _park_dead(self, fresh: list[tuple[int, RawMessage]], dead: DeadCheck | None) -> list[DeadMessage]:
+        found = [DeadMessage(raw_id, why) for raw_id, raw in fresh if dead and (why := dead(raw_id, raw))]
+
+        def park() -> None:
+            with transaction(self.engine) as connection:
+                for item in found:
+                    mark_dead(connection, item.raw_message_id, item.reason, RAW_RECEIVED)
+
+        if found:
+            await asyncio.to_thread(park)
+        return found
+
     async def _commit(self, token: str, cursor: str | None, health: PullHealth) -> None:
         """Move the cursor and write the health, under the lease (compare-and-set)."""
 
@@ -277,6 +343,54 @@ class PullLoop:
                 return function(connection, *args)
 
         return await asyncio.to_thread(run)
+
+
+class LeaseHeld(Exception):
+    """``pull --once`` found the source run by another process (a daemon)."""
+
+    def __init__(self, source: str, holder: str) -> None:
+        super().__init__(f"{source} is being pulled by {holder}")
+        self.source = source
+        self.holder = holder
+
+
+@dataclass(frozen=True, slots=True)
+class DeadMessage:
+    raw_message_id: int
+    reason: str
+
+
+DeadCheck = Callable[[int, RawMessage], str | None]
+"""Why a stored message can never be parsed (it will be parked as dead), or None."""
+
+
+@dataclass(slots=True)
+class OnceReport:
+    """What one ``pull --once`` of one source did."""
+
+    source: str
+    fetched: int = 0
+    stored: int = 0
+    already_stored: int = 0
+    dead: list[DeadMessage] = field(default_factory=list)
+    error: str | None = None
+    """Why the source could not be read (unreachable, credentials refused)."""
+
+
+def parse_failure(connector: Connector[Any]) -> DeadCheck:
+    """The check :meth:`PullLoop.once` parks messages by: the reason the normalizer would park a
+    message with (``normalizer/stage.py``) when the connector's parser refuses it."""
+
+    def check(raw_id: int, raw: RawMessage) -> str | None:
+        try:
+            connector.parse(raw_id, raw)
+        except UnsupportedEvent:
+            return None
+        except (AnomalousPayload, ValidationError, ValueError) as exc:
+            return f"normalize: {type(exc).__name__}: {exc}"
+        return None
+
+    return check
 
 
 def _succeeded(health: PullHealth, page: FetchResult) -> PullHealth:

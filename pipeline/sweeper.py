@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from kombu.entity import Queue
@@ -33,11 +34,21 @@ BACKLOG_PATIENCE = 10
 
 
 class Sweeper:
-    def __init__(self, engine: Engine, publisher: Publisher, *, stale_after: float, interval: float) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        publisher: Publisher,
+        *,
+        stale_after: float,
+        interval: float,
+        periodic: Sequence[Callable[[], object]] = (),
+    ) -> None:
         self.engine = engine
         self.publisher = publisher
         self.stale_after = timedelta(seconds=stale_after)
         self.interval = interval
+        self.periodic = tuple(periodic)
+        """Other rounds to run after each sweep (the deadline watch: ``triage/sweep.py``)."""
 
     def sweep(self, cutoff: datetime | None = None) -> int:
         """Publish again what is stale at ``cutoff`` (default: now minus the timeout, longer for a
@@ -71,6 +82,17 @@ class Sweeper:
             deliver=cutoff(*(topology.deliver_queue(channel) for channel in self.publisher.channels)),
         )
 
+    def _run_periodic(self) -> None:
+        """A periodic round that fails for another reason than the database is logged, and the
+        sweeper goes on: re-publishing lost work matters more than any one round."""
+        for work in self.periodic:
+            try:
+                work()
+            except TRANSIENT_DB_ERRORS:
+                raise
+            except Exception:
+                logger.exception("sweeper: a periodic round failed")
+
     def run(self, stop: threading.Event, *, everything_first: bool = False) -> None:
         """Sweep every interval until stopped; ``everything_first`` re-publishes all unfinished work
         at once (the in-memory queue starts empty, so nothing in it survived the last run)."""
@@ -80,6 +102,7 @@ class Sweeper:
             try:
                 self.sweep(utcnow() + timedelta(seconds=1) if first else None)
                 first = False
+                self._run_periodic()
                 if failed:
                     logger.info("sweeper reaches the database again, after %d failed sweeps", failed)
                 failed = 0

@@ -141,6 +141,8 @@ def case_view(case: CaseStatus, zone: ZoneInfo) -> dict[str, Any]:
         "next_deadline": _next_deadline(case, zone),
         "confidential": case.confidential,
     }
+    if case.external_ref:
+        view["lapor_tracking_id"] = case.external_ref
     if not case.confidential:
         view["kind"] = case.kind
         view["unit"] = case.unit_name
@@ -152,6 +154,8 @@ def _status_text(case: CaseStatus) -> str:
         return "Selesai"
     if case.status == NOT_RESPONDED:
         return "Diterima, menunggu verifikasi petugas"
+    if case.status == "waiting_reporter":  # the clock is stopped until they answer (docs/lifecycle.md)
+        return "Menunggu keterangan dari Anda: balas pesan kami, batas waktu berhenti sampai Anda menjawab"
     return "Sedang ditindaklanjuti"
 
 

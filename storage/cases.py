@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select, update
+from sqlalchemy import Connection, and_, func, or_, select, update
 
 from envelopes import Reporter
 from storage.db import utcnow
@@ -94,6 +94,8 @@ class CaseFilter:
     channel: str | None = None
     in_person: bool = False
     """Only cases no channel could take the receipt to: the tracking number is given in person."""
+    overdue_at: datetime | None = None
+    """Only cases with a deadline missed by then (not met, clock running, case not finished)."""
     limit: int = 50
 
 
@@ -102,6 +104,7 @@ def list_cases(connection: Connection, where: CaseFilter) -> list[dict[str, Any]
     statement = select(
         CASES.c.id,
         CASES.c.tracking_number,
+        CASES.c.external_ref,
         CASES.c.kind,
         CASES.c.unit,
         CASES.c.status,
@@ -113,13 +116,34 @@ def list_cases(connection: Connection, where: CaseFilter) -> list[dict[str, Any]
         CASES.c.received_at,
         CASES.c.first_response_due,
         CASES.c.resolution_due,
+        CASES.c.verify_due,
+        CASES.c.final_due,
+        CASES.c.forwarded_at,
+        CASES.c.first_response_at,
+        CASES.c.resolved_at,
+        CASES.c.paused_at,
+        CASES.c.closed_at,
+        CASES.c.assignee,
     ).order_by(CASES.c.id.desc())
     for column, value in (("status", where.status), ("unit", where.unit), ("channel", where.channel)):
         if value:
             statement = statement.where(CASES.c[column] == value)
     if where.in_person:
         statement = statement.where(CASES.c.receipt_via.is_(None))
+    if where.overdue_at is not None:
+        statement = statement.where(overdue(where.overdue_at))
     return [dict(row) for row in connection.execute(statement.limit(where.limit)).mappings()]
+
+
+def overdue(now: datetime) -> Any:
+    """A deadline missed at ``now``: due before it and not met, the clock running, the case open."""
+    missed = or_(
+        and_(CASES.c.verify_due < now, CASES.c.forwarded_at.is_(None)),
+        and_(CASES.c.first_response_due < now, CASES.c.first_response_at.is_(None)),
+        and_(CASES.c.resolution_due < now, CASES.c.resolved_at.is_(None)),
+        and_(CASES.c.final_due < now, CASES.c.resolved_at.is_(None)),
+    )
+    return and_(CASES.c.closed_at.is_(None), CASES.c.paused_at.is_(None), missed)
 
 
 def find_case(connection: Connection, reference: str) -> dict[str, Any] | None:
@@ -188,6 +212,7 @@ def report_progress(connection: Connection, channel: str, raw_id: int) -> Report
     )
     if row is None:
         return None
+    answer = dict(row) if row["body"] is not None else _caseless_answer(connection, raw_id)
     return ReportProgress(
         raw_id=row["id"],
         state=row["state"],
@@ -195,8 +220,28 @@ def report_progress(connection: Connection, channel: str, raw_id: int) -> Report
         error=row["error"],
         tracking_number=row["tracking_number"],
         case_status=row["status"],
-        receipt=None if row["body"] is None else dict(row),
+        receipt=answer,
     )
+
+
+def _caseless_answer(connection: Connection, raw_id: int) -> dict[str, Any] | None:
+    """The answer to a message kept without a case (a greeting: ``triage/caseless.py``), shown
+    where a receipt would be; found by its idempotency key, one index probe."""
+    row = (
+        connection.execute(
+            select(
+                OUTBOX.c.body,
+                OUTBOX.c.created_at,
+                OUTBOX.c.state.label("receipt_state"),
+                OUTBOX.c.sent_at,
+                OUTBOX.c.provider_message_id,
+                OUTBOX.c.recipient,
+            ).where(OUTBOX.c.idempotency_key.in_([f"greeting:raw:{raw_id}", f"status:raw:{raw_id}"]))
+        )
+        .mappings()
+        .first()
+    )
+    return None if row is None else dict(row)
 
 
 def count_by_state(connection: Connection) -> dict[str, dict[str, int]]:

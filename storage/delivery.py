@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, bindparam, select, text, update
 
-from envelopes import DeliveryStatus
+from envelopes import DeliveryStatus, Recipient
 from storage.cases import record_events
 from storage.models import DELIVERY_DELIVERED, DELIVERY_FAILED, DELIVERY_READ, DELIVERY_SENT
 from storage.sql import insert_ignore, keyed_in
@@ -35,7 +35,18 @@ Key = tuple[str, str]
 """(channel, provider message id)"""
 
 
-def record_statuses(connection: Connection, statuses: Sequence[DeliveryStatus]) -> None:
+class OtherWays(Protocol):
+    """The reporter's other ways, for the officer, when a reply failed for good: the ``reachable``
+    of the case event (``triage.replies.OtherWays``)."""
+
+    def __call__(
+        self, connection: Connection, case_id: int, channel: str, recipient: Recipient, channel_down: bool
+    ) -> list[dict[str, str]]: ...
+
+
+def record_statuses(
+    connection: Connection, statuses: Sequence[DeliveryStatus], other_ways: OtherWays | None = None
+) -> None:
     """Keep each status once (a channel may report it twice) and apply them to the outbox."""
     if not statuses:
         return
@@ -52,12 +63,13 @@ def record_statuses(connection: Connection, statuses: Sequence[DeliveryStatus]) 
         for s in statuses
     ]
     connection.execute(insert_ignore(connection, DELIVERY_STATUS), rows)
-    apply_statuses(connection, ((s.channel, s.provider_message_id) for s in statuses))
+    apply_statuses(connection, ((s.channel, s.provider_message_id) for s in statuses), other_ways)
 
 
-def apply_statuses(connection: Connection, keys: Iterable[Key]) -> None:
+def apply_statuses(connection: Connection, keys: Iterable[Key], other_ways: OtherWays | None = None) -> None:
     """Bring the outbox rows sent under ``keys`` up to the furthest status stored for them; a
-    failure reaching a row adds a ``delivery_failed`` event to its case."""
+    failure reaching a row adds a ``delivery_failed`` event to its case, with the reporter's
+    other ways (``reachable``) when ``other_ways`` is given."""
     wanted = sorted(set(keys))
     if not wanted:
         return
@@ -67,7 +79,12 @@ def apply_statuses(connection: Connection, keys: Iterable[Key]) -> None:
         return
     messages = connection.execute(
         select(
-            OUTBOX.c.id, OUTBOX.c.case_id, OUTBOX.c.channel, OUTBOX.c.provider_message_id, OUTBOX.c.delivery_state
+            OUTBOX.c.id,
+            OUTBOX.c.case_id,
+            OUTBOX.c.channel,
+            OUTBOX.c.provider_message_id,
+            OUTBOX.c.delivery_state,
+            OUTBOX.c.recipient,
         ).where(keyed_in(OUTBOX, "channel", "provider_message_id", furthest))
     ).all()
     changes: list[dict[str, Any]] = []
@@ -78,8 +95,12 @@ def apply_statuses(connection: Connection, keys: Iterable[Key]) -> None:
             continue
         error = _error(status.error_code, status.error)
         changes.append({"d_id": message.id, "d_state": status.status, "d_at": status.at, "d_error": error})
-        if status.status == DELIVERY_FAILED:
-            events.append(_failed_event(message, status))
+        if status.status == DELIVERY_FAILED and message.case_id is not None:  # a greeting has no case
+            event = _failed_event(message, status)
+            if other_ways is not None:
+                to = Recipient.model_validate(message.recipient)
+                event["detail"]["reachable"] = other_ways(connection, message.case_id, message.channel, to, False)
+            events.append(event)
     if changes:
         connection.execute(
             update(OUTBOX)

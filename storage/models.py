@@ -23,8 +23,24 @@ RAW_STATUS = "status"
 """A delivery status from the channel (sent, delivered, read, failed), applied to the outbox."""
 
 CASE_RECEIVED = "received"
-CASE_STATUSES: tuple[str, ...] = (CASE_RECEIVED,)
-"""Every status a case can have; the procedure's lifecycle adds the rest."""
+CASE_VERIFYING = "verifying"
+CASE_WAITING = "waiting_reporter"
+CASE_FORWARDED = "forwarded"
+CASE_IN_PROGRESS = "in_progress"
+CASE_RESOLVED = "resolved"
+CASE_CLOSED = "closed"
+CASE_REJECTED = "rejected"
+CASE_STATUSES: tuple[str, ...] = (
+    CASE_RECEIVED,
+    CASE_VERIFYING,
+    CASE_WAITING,
+    CASE_FORWARDED,
+    CASE_IN_PROGRESS,
+    CASE_RESOLVED,
+    CASE_CLOSED,
+    CASE_REJECTED,
+)
+"""Every status a case can have (the procedure's lifecycle: ``triage/lifecycle.py``)."""
 
 OUTBOX_PENDING = "pending"
 OUTBOX_SENDING = "sending"
@@ -41,6 +57,12 @@ MEDIA_PENDING = "pending"
 MEDIA_FETCHING = "fetching"
 MEDIA_FETCHED = "fetched"
 MEDIA_FAILED = "failed"
+
+# A channel user's profile, looked up after storage (``reporter_profile.state``).
+PROFILE_PENDING = "pending"
+PROFILE_FETCHING = "fetching"
+PROFILE_FOUND = "found"
+PROFILE_FAILED = "failed"
 
 # The sweeper's indexes cover only unfinished rows: they stay small as the tables grow, and the
 # planner never prefers them to the primary key for a single-row update.
@@ -96,6 +118,9 @@ class ReporterRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str | None = Field(default=None, max_length=255)
     created_at: datetime
+    person_id: int | None = Field(default=None, index=True)
+    """Reporters linked into one person (``reporter_link``) share the smallest id among them; None:
+    the reporter is a person alone. Threading and status answers compare persons."""
 
 
 class ReporterIdentity(SQLModel, table=True):
@@ -108,6 +133,45 @@ class ReporterIdentity(SQLModel, table=True):
     reporter_id: int = Field(foreign_key="reporter.id", index=True)
     kind: str = Field(max_length=16)
     value: str = Field(max_length=320)
+    proven: bool = True
+    """The channel proved it (a WhatsApp wa_id, an SMS sender, a chat account, an email's sender,
+    a Telegram contact shared about oneself); False for one typed by an officer or into a form,
+    which a proven message of the same identity takes over (``storage/identities.py``)."""
+
+
+class IdentityClaim(SQLModel, table=True):
+    """An identity a message gave that belongs to another reporter: an officer's suggestion to
+    confirm (``satupintu identities suggestions``), never a link by itself."""
+
+    __tablename__ = "identity_claim"
+    __table_args__ = (UniqueConstraint("reporter_id", "kind", "value", name="uq_identity_claim_reporter_identity"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    reporter_id: int = Field(foreign_key="reporter.id", index=True)
+    kind: str = Field(max_length=16)
+    value: str = Field(max_length=320, index=True)
+    raw_message_id: int | None = Field(default=None, foreign_key="raw_message.id")
+    created_at: datetime
+    dismissed_at: datetime | None = None
+    dismissed_by: str | None = Field(default=None, max_length=128)
+
+
+class ReporterLink(SQLModel, table=True):
+    """Two reporters known to be one person: proven by a channel, or confirmed by an officer.
+    Removing it (``removed_at``) undoes it."""
+
+    __tablename__ = "reporter_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    reporter_id: int = Field(foreign_key="reporter.id", index=True)
+    other_id: int = Field(foreign_key="reporter.id", index=True)
+    source: str = Field(max_length=16)
+    """``proven`` (automatic, on what a channel proved) or ``officer``."""
+    evidence: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime
+    created_by: str = Field(max_length=128)
+    removed_at: datetime | None = None
+    removed_by: str | None = Field(default=None, max_length=128)
 
 
 class Case(SQLModel, table=True):
@@ -123,6 +187,13 @@ class Case(SQLModel, table=True):
             postgresql_where=text("closed_at IS NULL"),
         ),
         Index("ix_cases_unit_status", "unit", "status"),
+        Index(
+            "ix_cases_closed_conversation",
+            "conversation_key",
+            sqlite_where=text("closed_at IS NOT NULL"),
+            postgresql_where=text("closed_at IS NOT NULL"),
+        ),
+        Index("uq_cases_channel_external_ref", "channel", "external_ref", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -153,16 +224,51 @@ class Case(SQLModel, table=True):
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None = None
+    # Threading (migration 0005, ``triage/threading.py``, ``triage/merge.py``).
+    previous_case_id: int | None = Field(default=None, foreign_key="cases.id")
+    """The closed case this one follows: its reporter wrote again on it after it was closed."""
+    merged_into_id: int | None = Field(default=None, foreign_key="cases.id")
+    """Set when an officer merged this case into another (closed since; undoable)."""
+    # The lifecycle and its deadlines (migration 0004, ``triage/lifecycle.py``, ``triage/deadlines.py``).
+    language: str = Field(default="id", max_length=8)
+    """The reporter's language (``id`` or ``en``): the replies' templates are chosen by it."""
+    assignee: str | None = Field(default=None, max_length=128)
+    """The officer of the unit the case is assigned to."""
+    verify_due: datetime | None = None
+    """Verification and forwarding to the unit due (working days from the receipt day)."""
+    final_due: datetime | None = None
+    """The legal ceiling: 60 days from the day the file is complete (Perpres 76/2013)."""
+    file_complete_at: datetime | None = None
+    """When the file became complete: the resolution and the legal clocks start here."""
+    missing: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
+    """The required contents the reporter was asked for and has not given yet."""
+    checklist: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
+    """The verification steps done: step -> {by, at, note}."""
+    paused_at: datetime | None = None
+    """Set while the case waits for the reporter: the clock is stopped since then."""
+    paused_status: str | None = Field(default=None, max_length=32)
+    """The status the case returns to when the reporter answers."""
+    forwarded_at: datetime | None = None
+    first_response_at: datetime | None = None
+    resolved_at: datetime | None = None
+    extended: bool = False
+    """The resolution deadline was extended (once only, with a recorded reason)."""
+    # Off-line channels (migration 0006, ``triage/external.py``).
+    external_ref: str | None = Field(default=None, max_length=64)
+    """The report's tracking ID on the platform it came from (SP4N-LAPOR!), shown beside ours."""
 
 
 class CaseMessage(SQLModel, table=True):
     """A message in a case's thread, inbound or outbound, from any channel."""
 
     __tablename__ = "case_message"
+    __table_args__ = (Index("ix_case_message_channel_message_id", "channel", "channel_message_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="cases.id", index=True)
     raw_message_id: int | None = Field(default=None, foreign_key="raw_message.id", unique=True)
+    channel_message_id: str | None = Field(default=None, max_length=512)
+    """The channel's id of the message (an email's Message-ID, a WhatsApp wamid): replies name it."""
     direction: str = Field(default="in", max_length=8)
     channel: str = Field(max_length=64)
     subject: str = Field(default="", sa_column=Column(Text, nullable=False))
@@ -183,6 +289,53 @@ class Attachment(SQLModel, table=True):
     sha256: str = Field(max_length=64)
 
 
+class CaselessMessage(SQLModel, table=True):
+    """A message kept without a case (``triage/threading.py``): nothing to act on ("halo", a
+    sticker), a machine's message that threads nowhere, or a status command. Officers list them
+    and can turn one into a case; a later message of the same burst may pull it into its case."""
+
+    __tablename__ = "caseless_message"
+    __table_args__ = (Index("ix_caseless_message_conversation", "conversation_key", "received_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    raw_message_id: int = Field(foreign_key="raw_message.id", unique=True)
+    channel: str = Field(max_length=64)
+    conversation_key: str = Field(max_length=512)
+    reporter_id: int | None = Field(default=None, foreign_key="reporter.id")
+    reason: str = Field(max_length=16)
+    """``nothing`` (nothing to act on), ``automatic`` (threads nowhere) or ``status`` (a command)."""
+    answer: str | None = Field(default=None, max_length=16)
+    """What it was answered with: ``greeting``, ``status``, or None."""
+    subject: str = Field(default="", sa_column=Column(Text, nullable=False))
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    received_at: datetime
+    created_at: datetime
+    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+    """The case it joined later: pulled in by its burst, or turned into one by an officer."""
+    handled_by: str | None = Field(default=None, max_length=128)
+    """Who or what gave it its case (``system:triage`` for a burst, the officer otherwise)."""
+    handled_at: datetime | None = None
+
+
+class CaseMove(SQLModel, table=True):
+    """An officer's merge or split of cases, with what moved, so that it can be undone."""
+
+    __tablename__ = "case_move"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=8)
+    """``merge``: every message of ``source`` went into ``target`` (source closed, merged into
+    it); ``split``: some messages of ``source`` went into ``target``, a case made for them."""
+    source_case_id: int = Field(foreign_key="cases.id", index=True)
+    target_case_id: int = Field(foreign_key="cases.id", index=True)
+    case_message_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False))
+    at: datetime
+    actor: str = Field(max_length=128)
+    undone_at: datetime | None = None
+    undone_by: str | None = Field(default=None, max_length=128)
+
+
 class Outbox(SQLModel, table=True):
     """A message to a reporter, written in the same transaction as the change behind it."""
 
@@ -198,7 +351,8 @@ class Outbox(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    case_id: int = Field(foreign_key="cases.id", index=True)
+    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+    """None for an answer to a message without a case (a greeting, a status answer to a stranger)."""
     channel: str = Field(max_length=64)
     purpose: str = Field(max_length=16)
     idempotency_key: str = Field(max_length=255, unique=True)
@@ -277,6 +431,39 @@ class MediaRow(SQLModel, table=True):
     fetched_at: datetime | None = None
 
 
+class ReporterProfileRow(SQLModel, table=True):
+    """What a channel says of one of its users (the name behind an Instagram IGSID), asked once
+    per identity after storage by the channel's ``profile`` role (``pipeline/profiles.py``): the
+    cache the normalizer names that user's later messages from, and a failure kept, not retried."""
+
+    __tablename__ = "reporter_profile"
+    __table_args__ = (
+        UniqueConstraint("channel", "channel_user_id", name="uq_reporter_profile_channel_user"),
+        Index(
+            "ix_reporter_profile_unfinished_next_attempt_at",
+            "next_attempt_at",
+            postgresql_where=text("state IN ('pending', 'fetching')"),
+            sqlite_where=text("state IN ('pending', 'fetching')"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=64)
+    channel_user_id: str = Field(max_length=255)
+    raw_message_id: int = Field(foreign_key="raw_message.id")
+    """The first message that asked: the lookup waits until triage has made its case."""
+    state: str = Field(default=PROFILE_PENDING, max_length=16)
+    name: str | None = Field(default=None, max_length=255)
+    handle: str | None = Field(default=None, max_length=255)
+    attempts: int = 0
+    next_attempt_at: datetime
+    lease_token: str | None = Field(default=None, max_length=64)
+    lease_expires_at: datetime | None = None
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime
+    looked_up_at: datetime | None = None
+
+
 class Lease(SQLModel, table=True):
     """Who runs a singleton loop (a pull connector's account) right now, and until when."""
 
@@ -301,6 +488,60 @@ class CaseEvent(SQLModel, table=True):
     actor: str = Field(max_length=128)
     action: str = Field(max_length=64)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class CaseAlert(SQLModel, table=True):
+    """A warning before a deadline or an escalation after its breach, raised once per due moment."""
+
+    __tablename__ = "case_alert"
+    __table_args__ = (UniqueConstraint("case_id", "deadline", "level", "due", name="uq_case_alert_once"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    deadline: str = Field(max_length=32)
+    """verify, first_response, resolution or final."""
+    level: str = Field(max_length=16)
+    """warning or breach."""
+    due: datetime
+    at: datetime
+
+
+class UnitInboxRow(SQLModel, table=True):
+    """What a work unit is told: a case forwarded to it, an escalation of one of its cases."""
+
+    __tablename__ = "unit_inbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit: str = Field(foreign_key="unit.key", max_length=64, index=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    kind: str = Field(max_length=32)
+    at: datetime
+    seen_at: datetime | None = None
+
+
+class SurveyRow(SQLModel, table=True):
+    """The satisfaction survey (SKM) of one resolved case: sent once, answered once."""
+
+    __tablename__ = "survey"
+
+    case_id: int = Field(primary_key=True, foreign_key="cases.id")
+    token: str = Field(max_length=64, unique=True)
+    """The full form's address on the public pages (``/survei/<token>``): unguessable."""
+    unit: str = Field(max_length=64)
+    channel: str = Field(max_length=64)
+    sent_at: datetime
+    answered_at: datetime | None = None
+    answered_via: str | None = Field(default=None, max_length=64)
+
+
+class SurveyAnswer(SQLModel, table=True):
+    """One element's score (1-4) in one survey (PermenPANRB 14/2017)."""
+
+    __tablename__ = "survey_answer"
+
+    case_id: int = Field(primary_key=True, foreign_key="survey.case_id")
+    element: int = Field(primary_key=True, ge=1, le=9)
+    score: int = Field(ge=1, le=4)
 
 
 class ConnectorState(SQLModel, table=True):

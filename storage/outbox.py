@@ -10,15 +10,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, select, update
+from sqlalchemy import Connection, and_, bindparam, func, select, update
 
 from envelopes import OutboundMessage, Recipient
 from storage.db import utcnow
 from storage.models import OUTBOX_DEAD, OUTBOX_PENDING, OUTBOX_SENDING, OUTBOX_SENT
-from storage.tables import OUTBOX
+from storage.tables import CASES, MESSAGES, OUTBOX
+from storage.threads import caseless_answered_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +59,75 @@ def claim(connection: Connection, ids: Sequence[int], lease: timedelta) -> list[
         )
         .returning(OUTBOX)
     ).mappings()
-    return [Claimed(_outbound(row), row["attempts"], token, expires) for row in rows]
+    claimed = list(rows)
+    facts = _case_facts(connection, [row for row in claimed if row["case_id"] is not None])
+    answering = caseless_answered_at(connection, [row for row in claimed if row["case_id"] is None])
+    return [Claimed(_outbound(row, facts, answering), row["attempts"], token, expires) for row in claimed]
 
 
-def _outbound(row: Any) -> OutboundMessage:
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    tracking_number: str | None = None
+    case_status: str | None = None
+    last_inbound_at: datetime | None = None
+
+
+def _case_facts(connection: Connection, rows: Sequence[Any]) -> dict[tuple[int, str], _Facts]:
+    """For each claimed (case, channel): the case's tracking number and status, and when its
+    reporter last wrote on that channel, in any of their cases (a chat channel's reply window
+    runs from the person's last message). Two or three small statements per claim, each on an
+    index: never an OR across tables, which would scan ``case_message``."""
+    if not rows:
+        return {}
+    case_ids = sorted({row["case_id"] for row in rows})
+    channels = sorted({row["channel"] for row in rows})
+    cases = {
+        c.id: c
+        for c in connection.execute(
+            select(CASES.c.id, CASES.c.tracking_number, CASES.c.status, CASES.c.reporter_id).where(
+                CASES.c.id.in_(case_ids)
+            )
+        )
+    }
+    inbound = and_(MESSAGES.c.direction == "in", MESSAGES.c.channel.in_(channels))
+    newest = func.max(MESSAGES.c.received_at)
+    reporters = sorted({c.reporter_id for c in cases.values() if c.reporter_id is not None})
+    by_reporter: dict[tuple[int, str], datetime] = {}
+    if reporters:
+        found = connection.execute(
+            select(CASES.c.reporter_id, MESSAGES.c.channel, newest)
+            .select_from(MESSAGES.join(CASES, CASES.c.id == MESSAGES.c.case_id))
+            .where(inbound, CASES.c.reporter_id.in_(reporters))
+            .group_by(CASES.c.reporter_id, MESSAGES.c.channel)
+        )
+        by_reporter = {(r[0], r[1]): r[2] for r in found if r[2] is not None}
+    loose = [case_id for case_id, c in cases.items() if c.reporter_id is None]
+    by_case: dict[tuple[int, str], datetime] = {}
+    if loose:
+        found = connection.execute(
+            select(MESSAGES.c.case_id, MESSAGES.c.channel, newest)
+            .where(inbound, MESSAGES.c.case_id.in_(loose))
+            .group_by(MESSAGES.c.case_id, MESSAGES.c.channel)
+        )
+        by_case = {(r[0], r[1]): r[2] for r in found if r[2] is not None}
+    facts: dict[tuple[int, str], _Facts] = {}
+    for row in rows:
+        case = cases.get(row["case_id"])
+        if case is None:
+            continue
+        last = (
+            by_reporter.get((case.reporter_id, row["channel"]))
+            if case.reporter_id is not None
+            else by_case.get((case.id, row["channel"]))
+        )
+        if last is not None and last.tzinfo is None:
+            last = last.replace(tzinfo=UTC)
+        facts[(case.id, row["channel"])] = _Facts(case.tracking_number, case.status, last)
+    return facts
+
+
+def _outbound(row: Any, facts: dict[tuple[int, str], _Facts], answering: dict[int, datetime]) -> OutboundMessage:
+    known = facts.get((row["case_id"], row["channel"]), _Facts(last_inbound_at=answering.get(row["id"])))
     return OutboundMessage(
         outbox_id=row["id"],
         case_id=row["case_id"],
@@ -72,6 +138,9 @@ def _outbound(row: Any) -> OutboundMessage:
         subject=row["subject"],
         text=row["body"],
         in_reply_to=row["in_reply_to"],
+        last_inbound_at=known.last_inbound_at,
+        tracking_number=known.tracking_number,
+        case_status=known.case_status,
     )
 
 

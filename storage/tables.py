@@ -9,6 +9,7 @@ from sqlalchemy import Table
 from storage.models import (
     Attachment,
     Case,
+    CaseAlert,
     CaseEvent,
     CaseMessage,
     ConnectorState,
@@ -18,9 +19,13 @@ from storage.models import (
     Outbox,
     RawMessageRow,
     ReporterIdentity,
+    ReporterProfileRow,
     ReporterRow,
+    SurveyAnswer,
+    SurveyRow,
     TrackingCounter,
     Unit,
+    UnitInboxRow,
 )
 
 
@@ -31,6 +36,7 @@ def _table(model: Any) -> Table:
 RAW = _table(RawMessageRow)
 REPORTER = _table(ReporterRow)
 IDENTITY = _table(ReporterIdentity)
+PROFILES = _table(ReporterProfileRow)
 CASES = _table(Case)
 MESSAGES = _table(CaseMessage)
 ATTACHMENTS = _table(Attachment)
@@ -42,3 +48,7 @@ UNITS = _table(Unit)
 DELIVERY_STATUS = _table(DeliveryStatusRow)
 MEDIA = _table(MediaRow)
 LEASES = _table(Lease)
+ALERTS = _table(CaseAlert)
+UNIT_INBOX = _table(UnitInboxRow)
+SURVEYS = _table(SurveyRow)
+SURVEY_ANSWERS = _table(SurveyAnswer)

@@ -27,8 +27,8 @@ def _variable(value: Any) -> str:
 
 
 def environment(settings: Settings) -> dict[str, str]:
-    """The variables that give a child process ``settings``: paths and URLs, the http, pipeline and
-    log sections, and every connector section (JSON logs, so that a failure's tail is readable)."""
+    """The variables that give a child process ``settings``: paths and URLs, the http, pipeline, pull
+    and log sections, and every connector section (JSON logs, so that a failure's tail is readable)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SATUPINTU_")}
     env.update(
         SATUPINTU_DATA_DIR=str(settings.data_dir),
@@ -37,7 +37,7 @@ def environment(settings: Settings) -> dict[str, str]:
         SATUPINTU_LOG__LEVEL=settings.log.level,
         SATUPINTU_LOG__FORMAT="json",
     )
-    for section in ("http", "pipeline"):
+    for section in ("http", "pipeline", "pull"):
         for key, value in getattr(settings, section).model_dump(mode="json").items():
             if value is not None:
                 env[f"SATUPINTU_{section.upper()}__{key.upper()}"] = _variable(value)

@@ -8,13 +8,15 @@ phone shared by two people links them, and one person's receipt must not reach t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import phonenumbers
+from sqlalchemy import Connection
 
 from config.settings import ReplyRoute
 from envelopes import NormalizedMessage, Recipient
+from storage.reporters import case_contacts
 
 _MOBILE = frozenset({phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE})
 
@@ -71,6 +73,57 @@ def route_receipt(message: NormalizedMessage, policy: ReplyPolicy) -> Route | In
             )
             return Route(route.channel, recipient, None)
     return InPerson(f"{message.channel} cannot send, and {_unreached(reporter.phone, mobile, reporter.email)}")
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """Another way to the reporter an officer is offered: ``channel`` can send to ``address``."""
+
+    channel: str
+    via: str
+    """``phone`` or ``email``: the kind of ``address``."""
+    address: str
+
+
+def other_ways(
+    contacts: Iterable[tuple[str, str]], policy: ReplyPolicy, *, failed: Recipient, channel: str, channel_down: bool
+) -> list[Reach]:
+    """Where a reply that ``channel`` refused for good could go instead: each of the reporter's
+    ``contacts`` (kind, value) that an enabled, sending channel of ``replies.fallback`` can
+    address (a fixed-line number gets no WhatsApp or SMS), in the fallback's order. The way that
+    failed is left out: ``channel`` to the address it was sent to, or ``channel`` altogether when
+    the refusal says it is down. An offer for the officer, never sent by itself."""
+    given = list(dict.fromkeys(contacts))
+    tried = {failed.phone, failed.email}
+    ways: list[Reach] = []
+    for route in policy.fallback:
+        if route.channel not in policy.sending:
+            continue
+        for kind, value in given:
+            if kind != route.identity or (kind == "phone" and not _can_be_mobile(value)):
+                continue
+            if route.channel == channel and (channel_down or value in tried):
+                continue
+            way = Reach(route.channel, kind, value)
+            if way not in ways:
+                ways.append(way)
+    return ways
+
+
+@dataclass(frozen=True, slots=True)
+class OtherWays:
+    """The ``reachable`` of a ``*_failed`` case event (a reply refused for good, at sending or in
+    a later status): the reporter's other ways, from their phones and emails and those of the
+    reporters linked with them (``storage.reporters.case_contacts``). Rare, so one case at a time."""
+
+    policy: ReplyPolicy
+
+    def __call__(
+        self, connection: Connection, case_id: int, channel: str, recipient: Recipient, channel_down: bool
+    ) -> list[dict[str, str]]:
+        contacts = case_contacts(connection, [case_id]).get(case_id, [])
+        ways = other_ways(contacts, self.policy, failed=recipient, channel=channel, channel_down=channel_down)
+        return [{"channel": w.channel, "via": w.via, "address": w.address} for w in ways]
 
 
 def _can_be_mobile(e164: str) -> bool:

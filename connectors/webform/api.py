@@ -51,11 +51,12 @@ class ReportsApi:
         return web.json_response(
             {
                 "id": request.match_info["report_id"],
-                "status": public_status(found.state),
+                "status": public_status(found),
                 "received_at": found.received_at.isoformat(),
                 "tracking_number": found.tracking_number,
                 "case_status": found.case_status,
                 "receipt": _receipt_view(found.receipt, mails=self.mails),
+                "messages": [message_view(sent, mails=self.mails) for sent in found.sent],
             }
         )
 
@@ -70,8 +71,23 @@ async def report_status(ids: ReportIds, ingest: Ingest, report_id: str) -> Messa
     return await ingest.status(CHANNEL, raw_id) if raw_id is not None else None
 
 
-def public_status(state: str) -> str:
-    return {"triaged": "registered", "dead": "failed", "ignored": "rejected"}.get(state, "processing")
+def public_status(found: MessageStatus) -> str:
+    """``no_report``: triaged without a case (nothing to act on, "halo"), so no tracking number."""
+    if found.state == "triaged" and found.tracking_number is None:
+        return "no_report"
+    return {"triaged": "registered", "dead": "failed", "ignored": "rejected"}.get(found.state, "processing")
+
+
+def message_view(sent: ReceiptStatus, *, mails: bool) -> dict[str, Any]:
+    """One message written to the reporter: readable here from when it was written, which is its
+    delivery to this resource (``WebformConnector.send``), whatever becomes of its email copy."""
+    return {
+        "purpose": sent.purpose,
+        "subject": sent.subject,
+        "text": sent.text,
+        "delivered_at": sent.written_at.isoformat(),
+        "email": _email_view(sent, mails=mails),
+    }
 
 
 def _receipt_view(receipt: ReceiptStatus | None, *, mails: bool) -> dict[str, Any] | None:

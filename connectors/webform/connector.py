@@ -3,8 +3,9 @@
 Inbound: ``POST /api/v1/reports`` (JSON, multipart with attachments, or a plain form) answers 202
 only after the report is stored; ``/pengaduan`` is the public page (an HTML form) posting into
 the same path. ``GET /api/v1/reports/{id}`` is the status resource: the receipt is delivered there
-as soon as triage writes it, and also by email when the reporter gave an address and SMTP is
-configured; the resource tells that email's state.
+as soon as triage writes it, and so is every later message to the reporter (replies, requests,
+the follow-up report, the survey link); also by email when the reporter gave an address and SMTP
+is configured; the resource tells that email's state.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ class WebformConnector(Connector[WebformConfig], WebhookInbound, Outbound):
         ids = ReportIds(CHANNEL, ingest, secret.get_secret_value() if secret is not None else None)
         intake = Intake(ingest, ids)
         api = ReportsApi(intake, ids, ingest, mails=self.mails_receipts())
-        return [*api.routes(), *ReportPage(intake, ids, ingest).routes()]
+        return [*api.routes(), *ReportPage(intake, ids, ingest, self.context.zone).routes()]
 
     async def start(self) -> None:
         if self.config.email_receipts and self.context.mailer is None:
@@ -86,7 +87,8 @@ class WebformConnector(Connector[WebformConfig], WebhookInbound, Outbound):
                 message_id=message.idempotency_key,
             )
             return SendResult(accepted)
-        # No email applies: the status resource, which shows the receipt from the start, is all.
+        # No email applies: the status resource, which shows every message to the reporter from
+        # when it was written (``storage.status.messages_to_report``), is all.
         return SendResult(f"{STATUS_RESOURCE_PREFIX}{message.recipient.raw_message_id}")
 
 

@@ -2,7 +2,8 @@
 
 It posts (multipart, so that files can come along) into the same ingestion path as the app's
 API, then redirects (303) to the report's own page, so that reloading it never posts again.
-That page shows the tracking number as soon as triage issued it, refreshing itself until then.
+That page shows the tracking number as soon as triage issued it, refreshing itself until then,
+and every message written to the reporter (receipt, replies, follow-up report, survey link).
 A hidden ``client_reference`` drawn when the form is shown makes a double submit one report.
 """
 
@@ -11,10 +12,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from connectors.base import Ingest, page_templates, size_text
+from connectors.base import Ingest, ReceiptStatus, page_templates, size_text
 from connectors.webform import body
 from connectors.webform.api import public_status, report_status
 from connectors.webform.ids import ReportIds
@@ -52,10 +54,11 @@ _TEMPLATES = page_templates("connectors.webform")
 
 
 class ReportPage:
-    def __init__(self, intake: Intake, ids: ReportIds, ingest: Ingest) -> None:
+    def __init__(self, intake: Intake, ids: ReportIds, ingest: Ingest, zone: ZoneInfo) -> None:
         self.intake = intake
         self.ids = ids
         self.ingest = ingest
+        self.zone = zone
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -90,9 +93,9 @@ class ReportPage:
         return _render(
             "report.html",
             report_id=report_id,
-            state=public_status(found.state),
+            state=public_status(found),
             tracking_number=found.tracking_number,
-            receipt=found.receipt.text if found.receipt is not None else None,
+            messages=[_message(sent, self.zone) for sent in found.sent],
             refresh_seconds=REFRESH_SECONDS,
             status_page=STATUS_PAGE,
         )
@@ -133,6 +136,16 @@ def _refused(request: web.Request, refused: body.Refused, *, values: Mapping[str
 def _render(template: str, *, status: int = 200, **context: Any) -> web.Response:
     text = _TEMPLATES.get_template(template).render(page=PAGE_PATH, **context)
     return web.Response(text=text, status=status, content_type=HTML, charset="utf-8")
+
+
+def _message(sent: ReceiptStatus, zone: ZoneInfo) -> dict[str, str]:
+    """A message written to the reporter, as the page lists it: when (in the unit's zone), subject, text."""
+    local = sent.written_at.astimezone(zone)
+    return {
+        "when": f"{local:%d-%m-%Y %H.%M} {local.tzname() or ''}".strip(),
+        "subject": sent.subject,
+        "text": sent.text,
+    }
 
 
 def _field_message(problem: Problem) -> str:

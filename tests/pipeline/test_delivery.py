@@ -54,8 +54,9 @@ async def test_receipt_is_mailed_when_smtp_is_configured(tmp_path: Path, mailbox
         assert mail["To"] == "dewi@example.id"
         assert tracking in mail["Subject"]
         assert mail["Auto-Submitted"] == "auto-replied"
-        body = mail.get_payload(decode=True)
-        assert isinstance(body, bytes) and tracking in body.decode()
+        [plain] = [part for part in mail.walk() if part.get_content_type() == "text/plain"]
+        body = plain.get_payload(decode=True)
+        assert isinstance(body, bytes) and tracking in body.decode(plain.get_content_charset() or "utf-8")
         assert outbox(app)["provider_message_id"] == mail["Message-ID"]
 
 

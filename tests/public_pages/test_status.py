@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 from sqlalchemy import text
 
-from tests.support import Running, eventually, make_settings, running_pipeline
+from tests.support import Mailbox, Running, eventually, make_settings, running_pipeline, smtp_server
 from triage.tracking import TrackingNumber
 
 WITA = ZoneInfo("Asia/Makassar")
@@ -105,7 +105,8 @@ async def test_a_form_encoded_report_is_found_by_its_tracking_number_and_phone(a
 
 async def test_a_multipart_report_with_a_file_is_found_by_its_email(app: Running) -> None:
     form = aiohttp.FormData()
-    for key, value in {"email": EMAIL, "text": "Atap laboratorium bocor, foto terlampir."}.items():
+    report = {"email": EMAIL, "text": "Atap laboratorium gedung B bocor sejak kemarin, foto terlampir."}
+    for key, value in report.items():
         form.add_field(key, value)
     form.add_field("lampiran", b"\x89PNG fake photo", filename="atap.png", content_type="image/png")
     tracking = await report_through_the_page(app, form)
@@ -138,8 +139,34 @@ async def test_wrong_unknown_and_malformed_lookups_answer_exactly_alike(app: Run
         assert next(iter(page_answers))[0] == 404
 
 
+async def test_a_report_lacking_contents_says_it_waits_for_the_reporter(
+    tmp_path: Path, either_database: dict[str, str]
+) -> None:
+    """The form's reporter gave an email and the receipt is mailed: they were asked, by email."""
+    with smtp_server(Mailbox()) as port:
+        smtp = {"host": "127.0.0.1", "port": port, "sender": "ult@example.ac.id"}
+        async with running_pipeline(make_settings(tmp_path / "var", smtp=smtp, **either_database)) as app:
+            tracking = await report_through_the_page(app, {**REPORT, "email": EMAIL, "text": "Atap bocor."})
+            status, body = await lookup_json(app, tracking, PHONE)
+    assert status == 200
+    answer = json.loads(body)
+    assert answer["status"] == "waiting_reporter" and "Menunggu keterangan dari Anda" in answer["status_text"]
+
+
+async def test_a_report_lacking_contents_that_nobody_could_answer_runs_its_clock(app: Running) -> None:
+    """A form's reporter without email cannot answer a question: nothing waits on them."""
+    tracking = await report_through_the_page(app, {**REPORT, "text": "Atap bocor."})
+    status, body = await lookup_json(app, tracking, PHONE)
+    assert status == 200
+    answer = json.loads(body)
+    assert answer["status"] == "received" and "Menunggu keterangan" not in answer["status_text"]
+    assert answer["next_deadline"]["kind"] == "first_response"
+
+
 async def test_a_confidential_case_names_no_unit(app: Running) -> None:
-    tracking = await report_through_the_page(app, {**REPORT, "anonymous": "true"})
+    # Confidential is the content's (harassment), not the reporter's wish to be anonymous.
+    disclosure = "Dosen di ruang E-203 melakukan pelecehan kepada saya kemarin."
+    tracking = await report_through_the_page(app, {**REPORT, "text": disclosure})
     row = case_row(app, tracking)
     assert row["confidential"]
     status, body = await lookup_json(app, tracking, PHONE)

@@ -1,4 +1,4 @@
-"""Reporters found by any identity they gave, created together when new, on both databases."""
+"""Reporters found by the identities their channels prove, created together when new, on both databases."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from sqlalchemy import Engine, select
 
 from envelopes import Reporter
 from storage.db import transaction
+from storage.identities import Sender
+from storage.identities import resolve as resolve_senders
 from storage.reporters import resolve_reporters
 from storage.tables import REPORTER
 
@@ -33,14 +35,27 @@ def test_new_reporters_of_one_batch_each_keep_their_own_name(engine: Engine) -> 
     assert [stored[i] for i in ids[:-1] if i is not None] == [r.name for r in batch[:-1]]
 
 
-def test_a_reporter_is_the_same_whichever_identity_comes_back(engine: Engine) -> None:
-    first, again, by_phone = resolve(
+def test_a_reporter_is_the_same_whichever_proven_identity_comes_back(engine: Engine) -> None:
+    def by(channel: str, proves: str, **given: str | None) -> list[int | None]:
+        with transaction(engine) as connection:
+            return resolve_senders(connection, [Sender(Reporter(**given), channel, frozenset({proves}))])
+
+    [first] = by("whatsapp", "phone", name="Siti", phone="+6281111111111")
+    [again] = by("sms", "phone", name="Siti A.", phone="+6281111111111")
+    [shared] = by("telegram", "phone", channel_user_id="42", phone="+6281111111111")
+    [by_chat] = by("telegram", "nothing", channel_user_id="42")
+    assert first == again == shared == by_chat
+    assert names(engine) == {first: "Siti"}, "the reporter keeps the first name seen"
+
+
+def test_what_a_form_was_given_finds_nobody_and_is_found_by_nobody(engine: Engine) -> None:
+    siti, other = resolve(
         engine,
         Reporter(name="Siti", email="siti@example.id", phone="+6281111111111"),
         Reporter(name="Siti A.", email="siti@example.id"),
-        Reporter(phone="+6281111111111"),
     )
-    [later] = resolve(engine, Reporter(name="Siti Aminah", phone="+6281111111111", email="baru@example.id"))
-    [by_new_email] = resolve(engine, Reporter(email="baru@example.id"))
-    assert first == again == by_phone == later == by_new_email
-    assert names(engine) == {first: "Siti"}, "the reporter keeps the first name seen"
+    with transaction(engine) as connection:
+        [by_mail] = resolve_senders(
+            connection, [Sender(Reporter(email="siti@example.id"), "email", frozenset({"email"}))]
+        )
+    assert len({siti, other, by_mail}) == 3, "typed twice, mailed once: three reporters, never linked by themselves"

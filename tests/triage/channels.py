@@ -1,8 +1,9 @@
 """Two small channels for the reply-policy tests, installed through the entry-point group.
 
 ``calllog`` is inbound only, like an officer's log of phone calls: it has no ``send``, so its
-receipts must go another way. ``whatsapp`` only sends, and writes each message it is given to a
-folder, where the test reads what the reporter would have got.
+receipts must go another way. ``phonechat`` (a chat channel addressed by phone number, as
+WhatsApp is) only sends, and writes each message it is given to a folder, where the test reads
+what the reporter would have got.
 """
 
 from __future__ import annotations
@@ -73,11 +74,11 @@ class FolderConfig(ConnectorConfig):
     folder: Path
 
 
-class WhatsApp(Connector[FolderConfig], Outbound):
+class PhoneChat(Connector[FolderConfig], Outbound):
     """Sends by writing ``<folder>/<idempotency key>.json``."""
 
     spec = ConnectorSpec(
-        name="whatsapp", display_name="WhatsApp (test)", roles=frozenset({"send"}), event_types=frozenset()
+        name="phonechat", display_name="Phone chat (test)", roles=frozenset({"send"}), event_types=frozenset()
     )
     config_model = FolderConfig
 
@@ -92,7 +93,7 @@ class WhatsApp(Connector[FolderConfig], Outbound):
 
 
 def sent(folder: Path) -> list[OutboundMessage]:
-    """What the ``whatsapp`` test channel was given to send."""
+    """What the ``phonechat`` test channel was given to send."""
     if not folder.is_dir():
         return []
     return [OutboundMessage.model_validate_json(path.read_text()) for path in sorted(folder.glob("*.json"))]

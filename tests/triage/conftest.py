@@ -30,6 +30,6 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 @pytest.fixture
 def test_channels(tmp_path: Path) -> Iterator[None]:
     """Install ``tests/triage/channels.py``'s connectors the way pip would."""
-    entry_points = {"calllog": "tests.triage.channels:CallLog", "whatsapp": "tests.triage.channels:WhatsApp"}
+    entry_points = {"calllog": "tests.triage.channels:CallLog", "phonechat": "tests.triage.channels:PhoneChat"}
     with installed_connectors(tmp_path / "site", "satupintu-triage-channels", entry_points):
         yield

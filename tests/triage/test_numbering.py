@@ -33,8 +33,6 @@ def triage_stage(engine: Engine, block_size: int) -> TriageStage:
     policy = TriagePolicy(
         calendar=WorkingCalendar(WITA, datetime(2026, 1, 1, 16).time()),
         tracking_prefix="ULT",
-        first_response_days=2,
-        resolution_days=5,
         replies=ReplyPolicy(sending=frozenset({"webform"}), fallback=[ReplyRoute(channel="email", identity="email")]),
         tracking_block_size=block_size,
     )
@@ -63,7 +61,7 @@ def store_normalized(engine: Engine, received: Sequence[datetime], texts: Sequen
                 raw_message_id=raw_id,
                 conversation_key=f"webform:{raw.external_id}",
                 reporter=Reporter(email="rina@example.id"),
-                text=texts[index] if texts else "Wifi di asrama putri tidak tersambung.",
+                text=texts[index] if texts else f"Wifi di asrama putri gedung {index} tidak tersambung.",
                 received_at=raw.received_at,
             )
             for index, (raw, raw_id) in enumerate(zip(raws, ids, strict=True))

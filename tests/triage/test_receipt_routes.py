@@ -19,6 +19,8 @@ pytestmark = pytest.mark.usefixtures("test_channels")
 
 MOBILE = "0812-3456-7891"
 MOBILE_E164 = "+6281234567891"
+# The default order, with the test's phone channel where WhatsApp and SMS stand.
+FALLBACK = [{"channel": "phonechat", "identity": "phone"}, {"channel": "email", "identity": "email"}]
 
 
 @pytest.fixture
@@ -62,16 +64,16 @@ async def test_a_web_form_report_gets_its_receipt_on_the_web_form(backend_settin
         assert app.scalar("SELECT receipt_via FROM cases") == "webform"
 
 
-async def test_a_call_from_a_mobile_gets_its_receipt_by_whatsapp(
+async def test_a_call_from_a_mobile_gets_its_receipt_by_a_phone_channel(
     backend_settings: SettingsFactory, tmp_path: Path, mailbox: tuple[Mailbox, int]
 ) -> None:
-    chats = tmp_path / "whatsapp"
-    connectors = {"calllog": {}, "whatsapp": {"folder": str(chats)}, "email": email_section(mailbox[1])}
-    async with running_pipeline(backend_settings(connectors=connectors)) as app:
+    chats = tmp_path / "phonechat"
+    connectors = {"calllog": {}, "phonechat": {"folder": str(chats)}, "email": email_section(mailbox[1])}
+    async with running_pipeline(backend_settings(connectors=connectors, replies={"fallback": FALLBACK})) as app:
         case = await log_call(app, name="Siti Aminah", phone=MOBILE, email="siti@example.id")
         [message] = await eventually(lambda: sent(chats))
-        assert case["receipt_via"] == "whatsapp"
-        assert (message.channel, message.recipient.via, message.recipient.phone) == ("whatsapp", "phone", MOBILE_E164)
+        assert case["receipt_via"] == "phonechat"
+        assert (message.channel, message.recipient.via, message.recipient.phone) == ("phonechat", "phone", MOBILE_E164)
         assert message.recipient.email is None and message.in_reply_to is None
         assert case["tracking_number"] in message.text
         await eventually(lambda: app.scalar("SELECT state FROM outbox") == "sent")
@@ -82,10 +84,12 @@ async def test_the_fallback_order_is_configured(
     backend_settings: SettingsFactory, tmp_path: Path, mailbox: tuple[Mailbox, int]
 ) -> None:
     handler, port = mailbox
-    chats = tmp_path / "whatsapp"
+    chats = tmp_path / "phonechat"
     settings = backend_settings(
-        connectors={"calllog": {}, "whatsapp": {"folder": str(chats)}, "email": email_section(port)},
-        replies={"fallback": [{"channel": "email", "identity": "email"}, {"channel": "whatsapp", "identity": "phone"}]},
+        connectors={"calllog": {}, "phonechat": {"folder": str(chats)}, "email": email_section(port)},
+        replies={
+            "fallback": [{"channel": "email", "identity": "email"}, {"channel": "phonechat", "identity": "phone"}]
+        },
     )
     async with running_pipeline(settings) as app:
         case = await log_call(app, name="Siti Aminah", phone=MOBILE, email="Siti@Example.id")
@@ -99,16 +103,16 @@ async def test_the_fallback_order_is_configured(
 
 
 @pytest.mark.parametrize(
-    ("whatsapp", "phone"),
+    ("phonechat", "phone"),
     [(False, MOBILE), (True, "021 5550 1234")],
     ids=["no-sending-channel", "office-line"],
 )
 async def test_a_call_no_channel_can_answer_is_given_in_person(
-    backend_settings: SettingsFactory, tmp_path: Path, whatsapp: bool, phone: str
+    backend_settings: SettingsFactory, tmp_path: Path, phonechat: bool, phone: str
 ) -> None:
-    chats = tmp_path / "whatsapp"
-    connectors: dict[str, Any] = {"calllog": {}, "whatsapp": {"folder": str(chats), "enabled": whatsapp}}
-    async with running_pipeline(backend_settings(connectors=connectors)) as app:
+    chats = tmp_path / "phonechat"
+    connectors: dict[str, Any] = {"calllog": {}, "phonechat": {"folder": str(chats), "enabled": phonechat}}
+    async with running_pipeline(backend_settings(connectors=connectors, replies={"fallback": FALLBACK})) as app:
         case = await log_call(app, name="Siti Aminah", phone=phone)
         assert case["receipt_via"] is None
         [event] = app.rows("SELECT * FROM case_event WHERE action = 'receipt_in_person'")

@@ -4,7 +4,10 @@ read, and SMTP's answers turned into retry-later or give-up."""
 from __future__ import annotations
 
 import asyncio
+import email
 from collections.abc import Iterator
+from email import policy
+from email.message import EmailMessage
 from typing import Any
 
 import pytest
@@ -52,8 +55,11 @@ async def test_a_receipt_is_mailed_from_the_units_address(mailbox: tuple[Mailbox
     assert mail["Auto-Submitted"] == "auto-replied", "other systems must not answer a receipt"
     assert mail["Message-ID"] == result.provider_message_id
     assert mail["Message-ID"].endswith("@itk.example.ac.id>")
-    body = mail.get_payload(decode=True)
-    assert isinstance(body, bytes) and b"Nomor tiket: ULT-26-00001-3" in body
+    assert mail.get_content_type() == "multipart/alternative"
+    plain, html = (part for part in mail.walk() if not part.is_multipart())
+    assert b"Nomor tiket: ULT-26-00001-3" in plain.get_payload(decode=True)
+    assert html.get_content_type() == "text/html"
+    assert b"<p>Nomor tiket: ULT-26-00001-3</p>" in html.get_payload(decode=True)
 
 
 async def test_a_resent_row_keeps_its_message_id(mailbox: tuple[Mailbox, int]) -> None:
@@ -70,7 +76,7 @@ async def test_an_officers_reply_threads_and_is_not_marked_automatic(mailbox: tu
     handler, port = mailbox
     await connector(port).send(outbound(purpose="reply", in_reply_to="<abc@example.id>"))
     [mail] = handler.received
-    assert mail["In-Reply-To"] == "<abc@example.id>"
+    assert mail["In-Reply-To"] == mail["References"] == "<abc@example.id>"
     assert mail["Auto-Submitted"] is None
 
 
@@ -117,3 +123,37 @@ async def test_a_server_too_slow_to_answer_is_retried_later() -> None:
         mailer = SmtpMailer(SmtpAccount("127.0.0.1", port, "plain", UNIT), timeout=0.3)
         with pytest.raises(TransientSendError, match="SMTP unreachable"):
             await mailer.send_mail(to="siti@example.id", subject="s", text="t", message_id="receipt:1")
+
+
+async def test_indonesian_text_a_long_thread_and_lines_starting_with_a_dot_arrive_intact(
+    mailbox: tuple[Mailbox, int],
+) -> None:
+    handler, port = mailbox
+    subject = "[ULT-26-00001-3] Laporan “beasiswa” Anda — diterima ✓ " + " ".join(["panjang"] * 20)
+    text = "Yth. Bapak/Ibu,\n\n.\n.titik di awal baris\r\nSalam hangat — ULT ✓"
+    thread = [f"<m{n}.{'x' * 30}@example.id>" for n in range(40)]
+    mailer = SmtpMailer(SmtpAccount("127.0.0.1", port, "plain", UNIT))
+    await mailer.send_mail(
+        to="siti@example.id",
+        subject=subject,
+        text=text,
+        message_id="reply:1",
+        in_reply_to=thread[-1],
+        references=thread,
+    )
+    [received] = handler.received
+    mail = email.message_from_bytes(received.as_bytes(), policy=policy.default)  # as a mail client reads it
+    assert mail["Subject"] == subject
+    assert mail["References"].split() == thread
+    plain, html = (part for part in mail.walk() if not part.is_multipart())
+    assert isinstance(plain, EmailMessage) and isinstance(html, EmailMessage)
+    assert plain.get_content().replace("\r\n", "\n") == text.replace("\r\n", "\n")
+    assert "<p>Yth. Bapak/Ibu,</p>" in html.get_content()
+
+
+async def test_a_header_value_with_a_line_break_is_never_sent(mailbox: tuple[Mailbox, int]) -> None:
+    handler, port = mailbox
+    mailer = SmtpMailer(SmtpAccount("127.0.0.1", port, "plain", UNIT))
+    with pytest.raises(PermanentSendError, match="line break"):
+        await mailer.send_mail(to="siti@example.id", subject="a\r\nBcc: x@example.id", text="t", message_id="r:1")
+    assert handler.received == []

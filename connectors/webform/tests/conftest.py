@@ -1,15 +1,14 @@
-"""Fixtures of the web form's tests: the project's service fixtures (a PostgreSQL database of the
-test's own) and a running pipeline with a small body limit, so that "too large" is cheap to send."""
+"""Fixtures of the web form's tests: a running pipeline with a small body limit, so that "too
+large" is cheap to send."""
 
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import _no_operator_environment, either_database, postgres_admin, postgres_url
 from tests.support import Running, make_settings, running_pipeline
 
-__all__ = ["_no_operator_environment", "app", "either_database", "postgres_admin", "postgres_url", "stored"]
+__all__ = ["app", "stored"]
 
 MAX_BODY_BYTES = 64 * 1024
 

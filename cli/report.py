@@ -1,0 +1,65 @@
+"""``satupintu report``: figures for the unit's periodic reports (the SKM index)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import click
+
+from cli.common import FORMAT, connection, emit, fail_cleanly, settings
+
+
+@click.group("report")
+def report_group() -> None:
+    """Reports for the unit's periodic evaluation."""
+
+
+@report_group.command("skm")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), required=True, help="First day (local).")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Last day, included (local).")
+@FORMAT
+@click.pass_context
+@fail_cleanly
+def skm(ctx: click.Context, start: datetime, end: datetime, output: str) -> None:
+    """The satisfaction index (SKM, PermenPANRB 14/2017) of the surveys answered from --from to
+    --to: per unit and for all units, each element's mean (NRR), the index (IKM), converted x25,
+    and its grade A-D. Aggregates only: no answer is shown on its own."""
+    from triage import survey
+
+    zone = settings(ctx).zone
+    first, last = start.date(), end.date()
+    if last < first:
+        raise click.BadParameter("--to is before --from", param_hint="--to")
+    since = datetime.combine(first, time(0), tzinfo=zone)
+    until = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone)
+    with connection(ctx) as reader:
+        found = survey.indexes(reader, since, until)
+    rows = [_row(index, first, last) for index in found]
+
+    def table(data: list[dict[str, Any]]) -> None:
+        if not data:
+            click.echo(f"no survey answered from {first} to {last}")
+            return
+        for row in data:
+            means = " ".join(f"{row['element_means'].get(str(n), '-')}" for n in range(1, survey.COUNT + 1))
+            click.echo(
+                f"{row['unit']:<14} respondents {row['respondents']:>4}  IKM {row['ikm']}  "
+                f"SKM {row['converted']}  {row['grade']} ({row['performance']})  NRR {means}"
+            )
+
+    emit(rows, output == "json", table, zone)
+
+
+def _row(index: Any, first: date, last: date) -> dict[str, Any]:
+    return {
+        "unit": index.unit or "(all)",
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "respondents": index.respondents,
+        "element_means": {str(e): str(m) for e, m in index.element_means.items()},
+        "ikm": str(index.ikm),
+        "converted": str(index.converted),
+        "grade": index.grade,
+        "performance": index.performance,
+    }
