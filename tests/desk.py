@@ -15,40 +15,18 @@ from click.testing import CliRunner, Result
 
 from config.settings import Settings
 from connectors.base import (
-    Connector,
-    ConnectorConfig,
     ConnectorSpec,
-    Outbound,
-    OutboundMessage,
-    Parsed,
-    RawMessage,
-    SendResult,
-    UnsupportedEvent,
 )
+from tests.sending import FolderSender, sent
 from tests.support import installed_connectors
 
 SMS = "desk_sms"
 
 
-class FolderConfig(ConnectorConfig):
-    folder: Path
-
-
-class DeskSms(Connector[FolderConfig], Outbound):
-    """Sends a text message by writing ``<folder>/<idempotency key>.json``."""
+class DeskSms(FolderSender):
+    """Sends a text message by writing it to its folder (``tests/sending.py``)."""
 
     spec = ConnectorSpec(name=SMS, display_name="SMS (test)", roles=frozenset({"send"}), event_types=frozenset())
-    config_model = FolderConfig
-
-    def parse(self, raw_id: int, raw: RawMessage) -> Parsed:
-        raise UnsupportedEvent("this test channel only sends")
-
-    async def send(self, message: OutboundMessage) -> SendResult:
-        self.config.folder.mkdir(parents=True, exist_ok=True)
-        (self.config.folder / f"{message.idempotency_key.replace(':', '-')}.json").write_text(
-            message.model_dump_json(by_alias=True)
-        )
-        return SendResult(f"sms-{message.outbox_id}")
 
 
 @contextmanager
@@ -57,8 +35,8 @@ def sms_installed(tmp_path: Path) -> Iterator[None]:
         yield
 
 
-def texted(folder: Path) -> list[OutboundMessage]:
-    return [OutboundMessage.model_validate_json(p.read_text()) for p in sorted(folder.glob("*.json"))]
+texted = sent
+"""What the desk's SMS channel sent."""
 
 
 def cli_env(settings: Settings) -> dict[str, str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from connectors.base import (
@@ -18,18 +17,17 @@ from connectors.base import (
     ConnectorConfig,
     ConnectorSpec,
     NormalizedMessage,
-    Outbound,
-    OutboundMessage,
     Parsed,
     RawMessage,
     Reporter,
-    SendResult,
-    UnsupportedEvent,
     Unverified,
     WebhookEndpoint,
     WebhookInbound,
     WebhookRequest,
 )
+from tests.sending import FolderSender, sent
+
+__all__ = ["CALLLOG_PATH", "CallLog", "PhoneChat", "sent"]
 
 CALLLOG_PATH = "/test/calllog"
 
@@ -70,30 +68,9 @@ def _split(request: WebhookRequest) -> list[RawMessage]:
     ]
 
 
-class FolderConfig(ConnectorConfig):
-    folder: Path
-
-
-class PhoneChat(Connector[FolderConfig], Outbound):
-    """Sends by writing ``<folder>/<idempotency key>.json``."""
+class PhoneChat(FolderSender):
+    """Sends by writing each message to its folder (``tests/sending.py``)."""
 
     spec = ConnectorSpec(
         name="phonechat", display_name="Phone chat (test)", roles=frozenset({"send"}), event_types=frozenset()
     )
-    config_model = FolderConfig
-
-    def parse(self, raw_id: int, raw: RawMessage) -> Parsed:
-        raise UnsupportedEvent("this test channel only sends")
-
-    async def send(self, message: OutboundMessage) -> SendResult:
-        self.config.folder.mkdir(parents=True, exist_ok=True)
-        target = self.config.folder / f"{message.idempotency_key.replace(':', '-')}.json"
-        target.write_text(message.model_dump_json(by_alias=True))
-        return SendResult(f"wa-{message.outbox_id}")
-
-
-def sent(folder: Path) -> list[OutboundMessage]:
-    """What the ``phonechat`` test channel was given to send."""
-    if not folder.is_dir():
-        return []
-    return [OutboundMessage.model_validate_json(path.read_text()) for path in sorted(folder.glob("*.json"))]

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from connectors.base import (
     Connector,
-    ConnectorConfig,
     ConnectorSpec,
     NormalizedMessage,
     Outbound,
@@ -25,22 +23,21 @@ from connectors.base import (
     WebhookInbound,
     WebhookRequest,
 )
+from tests.sending import FolderConfig, sent, write_sent
+
+__all__ = ["CHAT_PATH", "Chat", "sent"]
 
 CHAT_PATH = "/test/chat"
 
 
-class ChatConfig(ConnectorConfig):
-    folder: Path
-
-
-class Chat(Connector[ChatConfig], WebhookInbound, Outbound):
+class Chat(Connector[FolderConfig], WebhookInbound, Outbound):
     spec = ConnectorSpec(
         name="chat",
         display_name="Chat (test)",
         roles=frozenset({"webhook", "send"}),
         event_types=frozenset({"message"}),
     )
-    config_model = ChatConfig
+    config_model = FolderConfig
 
     def webhooks(self) -> Sequence[WebhookEndpoint]:
         return [WebhookEndpoint(CHAT_PATH, Unverified("a test channel"), _split, ok_status=202)]
@@ -58,11 +55,7 @@ class Chat(Connector[ChatConfig], WebhookInbound, Outbound):
         )
 
     async def send(self, message: OutboundMessage) -> SendResult:
-        self.config.folder.mkdir(parents=True, exist_ok=True)
-        target = self.config.folder / f"{message.outbox_id:06d}.json"
-        partial = target.with_suffix(".part")  # the test reads the folder meanwhile: never a half-written file
-        partial.write_text(message.model_dump_json(by_alias=True))
-        partial.replace(target)
+        write_sent(self.config.folder, message)
         return SendResult(f"chat-{message.outbox_id}")
 
 
@@ -77,9 +70,3 @@ def _split(request: WebhookRequest) -> list[RawMessage]:
             payload=request.body,
         )
     ]
-
-
-def sent(folder: Path) -> list[OutboundMessage]:
-    if not folder.is_dir():
-        return []
-    return [OutboundMessage.model_validate_json(path.read_text()) for path in sorted(folder.glob("*.json"))]
