@@ -21,6 +21,7 @@ from aiohttp import web
 from kombu.entity import Queue
 from sqlalchemy import Engine
 
+import console.app as console
 import public_pages
 from config.routing import RoutingConfig, load_routing
 from config.settings import ConfigError, Settings
@@ -307,6 +308,7 @@ class Pipeline:
             http=http,
         )
         app.add_routes(public_pages.routes(self.parts.engine, self.parts.settings))  # every channel's status page
+        console.install(app, self.parts)  # the officers' pages and API
         return await _listen(app, http.host, http.port)
 
     async def _start_admin(self) -> web.AppRunner | None:
