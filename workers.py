@@ -19,10 +19,12 @@ from cli.db import db
 from cli.dlq import dlq
 from cli.identities import identities
 from cli.imports import import_command
+from cli.officers import officers
 from cli.pull import pull_command
 from cli.report import report_group
 from cli.serve import run, worker
 from cli.status import status
+from cli.triage import triage_group
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -50,10 +52,12 @@ for command in (
     connectors,  # installed channels
     dlq,  # dead letters: list, show, replay
     cases,  # the officers' terminal view
+    officers,  # the console's logins, roles and API tokens
     identities,  # the same person across channels: suggestions, links
     status,  # the backlog
     calendar_group,  # working days and deadlines
     report_group,  # the SKM index
+    triage_group,  # the classifier on a file: classify, eval
 ):
     cli.add_command(command)
 

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, select
 from cli.common import FORMAT, connection, database, emit, fail_cleanly, settings
 from cli.reveal import audit_reveal
 from cli.views import CONFIDENTIAL, case_lines, case_table, local_time, masked_case
+from config.routing import KINDS
 
 
 @click.group()
@@ -114,8 +115,9 @@ def _known(reader: Connection, column: str) -> Collection[str]:
 @click.option(
     "--as-role",
     "role",
-    help="Show what this role may see ([access] in the config): the reporter of a confidential or "
-    "anonymous case only to the roles allowed (a view recorded in its audit trail).",
+    help="Show what an officer of this role may see ([access] in the config; unit: an officer of the "
+    "case's own unit): the reporter of a confidential or anonymous case only to the roles allowed "
+    "(a view recorded in its audit trail).",
 )
 @FORMAT
 @click.pass_context
@@ -322,13 +324,24 @@ def cases_start(ctx: click.Context, reference: str, note: str, by: str | None, o
 @cases.command("reply")
 @click.argument("reference")
 @click.option("--text", required=True, help="What the reporter is told.")
+@click.option("--channel", default=None, help="Another channel of theirs: one of replies.fallback that reaches them.")
+@click.option("--address", default=None, help="With --channel: which of their phones or emails.")
 @BY
 @FORMAT
 @click.pass_context
 @fail_cleanly
-def cases_reply(ctx: click.Context, reference: str, text: str, by: str | None, output: str) -> None:
-    """Write to the reporter on their channel (it counts as the first follow-up)."""
-    _act(ctx, reference, "reply", by, output, text=text)
+def cases_reply(
+    ctx: click.Context,
+    reference: str,
+    text: str,
+    channel: str | None,
+    address: str | None,
+    by: str | None,
+    output: str,
+) -> None:
+    """Write to the reporter on their channel, or --channel another of theirs (it counts as the
+    first follow-up)."""
+    _act(ctx, reference, "reply", by, output, text=text, channel=channel, address=address)
 
 
 @cases.command("extend")
@@ -379,6 +392,22 @@ def cases_close(ctx: click.Context, reference: str, note: str, by: str | None, o
 def cases_reject(ctx: click.Context, reference: str, reason: str, by: str | None, output: str) -> None:
     """Reject a case before it is forwarded; the reporter gets the reason."""
     _act(ctx, reference, "reject", by, output, reason=reason)
+
+
+@cases.command("correct")
+@click.argument("reference")
+@click.option("--kind", type=click.Choice(KINDS), default=None, help="The right kind.")
+@click.option("--unit", default=None, help="The right unit (key in routing.toml).")
+@click.option("--note", default="", help="Why, for the audit trail.")
+@BY
+@FORMAT
+@click.pass_context
+@fail_cleanly
+def cases_correct(
+    ctx: click.Context, reference: str, kind: str | None, unit: str | None, note: str, by: str | None, output: str
+) -> None:
+    """Correct the kind or the unit triage gave, before the case is forwarded (then: forward)."""
+    _act(ctx, reference, "correct", by, output, kind=kind, unit=unit, note=note)
 
 
 import cli.casework  # noqa: E402, F401 - adds inbox, promote, merge, split, unmerge (threading, triage/)

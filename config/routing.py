@@ -1,13 +1,14 @@
 """Routing configuration: work units, keyword rules and slang, loaded from ``routing.toml``.
 
 The TOML file is data only; these pydantic v2 models validate it. Cross-reference errors name
-the offending rule and key, e.g. ``rule 'akademik.nilai' targets unknown unit 'akademk'``.
+the offending rule and key, e.g. ``rule 'roads.potholes' targets unknown unit 'road'``.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, Literal
 
@@ -41,6 +42,9 @@ class UnitConfig(_Strict):
     sensitive: bool = False
     officers: list[str] = Field(default_factory=list)
     """Who a case of this unit can be assigned to; empty: anyone the ULT names."""
+    aliases: list[str] = Field(default_factory=list)
+    """Other names a label file may give the unit (``triage eval``); ``*`` matches any words:
+    ``"Kelurahan *"``."""
 
 
 def _clean_phrases(phrases: list[str], field: str) -> list[str]:
@@ -59,6 +63,11 @@ class RuleConfig(_Strict):
     ``ambiguous`` (``kkn``, ``sp``, ``ta``, ``do``, ``ks``, ``sh``) only count when the same rule
     has a second signal: one of its ``phrases`` or one of its ``context`` phrases. ``context``
     phrases only confirm; they add no weight and never fire the rule on their own.
+
+    ``together`` lists word families (a person of authority, a contact word, ...): the rule
+    counts once, with its full weight, when every family has a word in the message, within
+    ``window`` tokens of each other when ``window`` is set. That is how harm or a demand told
+    in ordinary words is recognised without one phrase for each way of telling it.
     """
 
     name: str = Field(pattern=_RULE_NAME_PATTERN)
@@ -67,12 +76,16 @@ class RuleConfig(_Strict):
     phrases: list[str] = Field(default_factory=list)
     ambiguous: list[str] = Field(default_factory=list)
     context: list[str] = Field(default_factory=list)
+    together: list[list[str]] = Field(default_factory=list)
+    window: int | None = Field(default=None, gt=0)
     weight: float = Field(default=1.0, gt=0)
     kind_weight: float | None = Field(
         default=None, gt=0, description="weight towards `kind` when it differs from `weight`"
     )
     confidential: bool = False
     priority: Priority = "normal"
+    negatable: bool = False
+    """A negation right before a phrase cancels that hit ("tidak ada pungli" accuses no one)."""
     description: str = ""
 
     @field_validator("phrases", "ambiguous", "context")
@@ -80,10 +93,22 @@ class RuleConfig(_Strict):
     def _phrases_not_empty(cls, value: list[str]) -> list[str]:
         return _clean_phrases(value, "phrase list")
 
+    @field_validator("together")
+    @classmethod
+    def _families(cls, value: list[list[str]]) -> list[list[str]]:
+        if value and len(value) < 2:
+            raise ValueError("'together' needs at least two word families")
+        for family in value:
+            if not family:
+                raise ValueError("'together' has an empty word family")
+        return [_clean_phrases(family, "word family") for family in value]
+
     @model_validator(mode="after")
     def _has_effect(self) -> RuleConfig:
-        if not self.phrases and not self.ambiguous:
+        if not self.phrases and not self.ambiguous and not self.together:
             raise ValueError(f"rule {self.name!r} has no phrases")
+        if self.window is not None and not self.together:
+            raise ValueError(f"rule {self.name!r}: window is set but together is not")
         if self.ambiguous and not (self.phrases or self.context):
             raise ValueError(f"rule {self.name!r}: ambiguous phrases need 'phrases' or 'context' to confirm them")
         if self.kind_weight is not None and self.kind is None:
@@ -123,6 +148,24 @@ class CompletenessConfig(_Strict):
         return value
 
 
+class NegationConfig(_Strict):
+    """Words that cancel the disclosure right after them, for rules with ``negatable = true``.
+
+    ``words``: negations ("tidak ada", "bukan", "no"); ``exceptions``: longer phrases starting
+    with one that negate nothing ("bukan hanya", "tidak berhenti"); ``gap``: words that may stand
+    between a negation and the phrase it cancels ("tidak ada *yang* pungli").
+    """
+
+    words: list[str] = Field(default_factory=list)
+    exceptions: list[str] = Field(default_factory=list)
+    gap: list[str] = Field(default_factory=list)
+
+    @field_validator("words", "exceptions")
+    @classmethod
+    def _phrases_not_empty(cls, value: list[str]) -> list[str]:
+        return _clean_phrases(value, "negation list")
+
+
 class KindConfig(_Strict):
     """How ``kind`` is decided when rules are silent or tied."""
 
@@ -156,7 +199,11 @@ class ScoringConfig(_Strict):
 class RoutingConfig(_Strict):
     """The whole routing configuration."""
 
-    default_unit: str = "frontdesk"
+    default_unit: str
+    """Where a message no rule routes goes (the front desk): every file names its own."""
+    anonymity_rule: str | None = None
+    """The rule whose words ask not to be named ("jangan sebut nama saya"): it makes a case
+    anonymous as well as confidential (``triage/assessment.py``)."""
     clitics: list[str] = Field(
         default_factory=lambda: ["nya"],
         description="suffixes a token may carry and still match (toiletnya -> toilet)",
@@ -167,6 +214,7 @@ class RoutingConfig(_Strict):
     slang: dict[str, str] = Field(default_factory=dict)
     kind: KindConfig = Field(default_factory=KindConfig)
     completeness: CompletenessConfig = Field(default_factory=CompletenessConfig)
+    negation: NegationConfig = Field(default_factory=NegationConfig)
 
     @model_validator(mode="after")
     def _cross_references(self) -> RoutingConfig:
@@ -184,6 +232,8 @@ class RoutingConfig(_Strict):
             names.add(rule.name)
             if rule.unit is not None and rule.unit not in keys:
                 raise ValueError(f"rule {rule.name!r} targets unknown unit {rule.unit!r} (known: {known})")
+        if self.anonymity_rule is not None and self.anonymity_rule not in names:
+            raise ValueError(f"anonymity_rule {self.anonymity_rule!r} is not a rule")
         for slang_key in self.slang:
             if not slang_key or len(slang_key.split()) != 1:
                 raise ValueError(f"slang key {slang_key!r} must be a single word")
@@ -196,6 +246,20 @@ class RoutingConfig(_Strict):
                 return unit
         raise KeyError(f"unknown unit {key!r}")
 
+    def unit_for_label(self, label: str) -> str | None:
+        """The unit a label names: its key, its name or one of its ``aliases`` (``*`` matches
+        anything), ignoring case and spacing; None when no unit has that label."""
+        folded = _folded(label)
+        if not folded:
+            return None
+        for unit in self.units:
+            if folded in (unit.key, _folded(unit.name)):
+                return unit.key
+        for unit in self.units:
+            if any(fnmatchcase(folded, _folded(alias)) for alias in unit.aliases):
+                return unit.key
+        return None
+
     @property
     def unit_keys(self) -> tuple[str, ...]:
         return tuple(u.key for u in self.units)
@@ -203,6 +267,10 @@ class RoutingConfig(_Strict):
     @property
     def sensitive_units(self) -> frozenset[str]:
         return frozenset(u.key for u in self.units if u.sensitive)
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.casefold().split())
 
 
 def _describe_location(loc: tuple[int | str, ...], data: dict[str, Any]) -> str:

@@ -131,17 +131,37 @@ class SlaSettings(_Section):
 
 
 class AccessSettings(_Section):
-    """Who may see the reporter of a confidential or anonymous case (``triage/access.py``)."""
+    """Who may see the reporter of a confidential or anonymous case (``triage/access.py``), by the
+    console's roles: ``admin``, ``ult`` (the ULT's officers, every case), ``unit`` (a unit's own
+    cases) and ``auditor`` (reads everything, changes nothing). No unit is named here: the rights
+    of a unit's own officers are in ``config/satupintu.toml``."""
 
-    roles: list[str] = Field(
-        default_factory=lambda: ["ult_admin", "ult_officer", "unit_officer", "satgas_ppkpt", "spi", "auditor"]
-    )
-    identity_roles: list[str] = Field(default_factory=lambda: ["ult_admin"])
-    """Roles that see the reporter of every confidential case."""
-    unit_identity_roles: dict[str, list[str]] = Field(
-        default_factory=lambda: {"ppkpt": ["satgas_ppkpt"], "spi": ["spi"]}
-    )
-    """Roles that see the reporter of the confidential cases of one unit (its key)."""
+    identity_roles: list[Literal["admin", "ult", "unit", "auditor"]] = Field(default=["admin"])
+    """Roles that see the reporter of every confidential and every anonymous case."""
+    unit_identity_roles: dict[str, list[Literal["admin", "ult", "unit", "auditor"]]] = Field(default_factory=dict)
+    """Per unit key, the roles that see the reporter of that unit's confidential cases (``unit``:
+    that unit's own officers); an anonymous case stays hidden from them."""
+
+
+class ConsoleSettings(_Section):
+    """The officers' console (``console/``): logins, sessions and their limits."""
+
+    session_hours: float = Field(default=10.0, gt=0, le=24 * 30)
+    """A login lasts at most this long (a working day by default), however busy."""
+    idle_minutes: float = Field(default=60.0, gt=0, le=24 * 60)
+    """A session not used for this long ends sooner."""
+    secure_cookies: bool = False
+    """Always mark the cookies Secure (the console is served over HTTPS). Without it they are marked
+    Secure when a request came over TLS, or said so by the proxy ``[public] forwarded_for`` trusts
+    (``X-Forwarded-Proto: https``)."""
+    login_name_burst: int = Field(default=5, ge=1)
+    """Login attempts one name gets at once; then ``login_name_per_minute``, whatever the address."""
+    login_name_per_minute: float = Field(default=1.0, gt=0)
+    login_address_burst: int = Field(default=20, ge=1)
+    """Login attempts one address gets at once (an office behind one NAT shares it)."""
+    login_address_per_minute: float = Field(default=10.0, gt=0)
+    language: Literal["id", "en"] = "id"
+    """The language of the login page, and of a new officer unless ``officers add --language``."""
 
 
 class SurveySettings(_Section):
@@ -300,6 +320,7 @@ class Settings(BaseSettings):
     """The reply texts (Jinja2), one folder per language: ``id/``, ``en/``."""
     sla: SlaSettings = Field(default_factory=SlaSettings)
     access: AccessSettings = Field(default_factory=AccessSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     survey: SurveySettings = Field(default_factory=SurveySettings)
     tracking: TrackingSettings = Field(default_factory=TrackingSettings)
     triage: TriageSettings = Field(default_factory=TriageSettings)

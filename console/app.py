@@ -11,8 +11,16 @@ if TYPE_CHECKING:
 
 
 def install(app: web.Application, parts: Parts) -> None:
-    """Everything officers use, on the same server as the webhooks and the public pages."""
+    """Everything officers use, on the same server as the webhooks and the public pages. The
+    guard runs inside the server's front middleware, so its refusals leave in the one error shape."""
     from console import api, pages
+    from console.auth import GATE, Gate, middleware
+    from console.login import Login
 
+    settings = parts.settings
+    gate = Gate(parts.engine, settings.console, trust_proxy=settings.public.forwarded_for)
+    app[GATE] = gate
+    app.middlewares.append(middleware(gate))
+    app.add_routes(Login(parts.engine, settings.console).routes())
     api.setup(app, parts)
     pages.setup(app, parts)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the system packages the test suite runs for real (a Dovecot IMAP server for the email
-# channel), when they are missing. Under CI=true a package that cannot be installed is an error;
-# elsewhere a warning (the tests that need it then skip, saying why).
+# channel; Chromium and its driver for the console's browser tests), when they are missing. Under
+# CI=true a package that cannot be installed is an error; elsewhere a warning (the tests that
+# need it then skip, saying why).
 set -u
 
 ci() { [ "${CI:-}" = "true" ]; }
@@ -9,6 +10,8 @@ say() { printf 'test-deps: %s\n' "$*" >&2; }
 
 missing=()
 command -v dovecot >/dev/null 2>&1 || missing+=(dovecot-imapd)
+[ -x /usr/bin/chromium ] || missing+=(chromium)  # the console's browser tests (Selenium, headless)
+[ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
 
 [ "${#missing[@]}" -eq 0 ] && exit 0
 

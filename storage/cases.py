@@ -62,6 +62,13 @@ def insert_messages(connection: Connection, rows: Sequence[dict[str, Any]]) -> l
     return insert_returning_ids(connection, MESSAGES, rows, "raw_message_id")
 
 
+def append_messages(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Messages that came in, when their ids are not needed (no attachments follow): a plain
+    ``executemany``, without the RETURNING that makes SQLAlchemy render and read a statement per batch."""
+    if rows:
+        connection.execute(MESSAGES.insert(), list(rows))
+
+
 def insert_outbox(connection: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
     return insert_returning_ids(connection, OUTBOX, rows, "idempotency_key")
 

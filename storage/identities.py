@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, func, or_, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, func, or_, select, union, update
 
 from envelopes import Reporter
 from storage.db import utcnow
@@ -276,9 +276,10 @@ def _regroup(connection: Connection, reporter_ids: Iterable[int]) -> None:
 # --- suggestions ----------------------------------------------------------------------------------
 
 
-def suggestions(connection: Connection, limit: int = 100) -> list[dict[str, Any]]:
+def suggestions(connection: Connection, limit: int = 100, *, about: int | None = None) -> list[dict[str, Any]]:
     """Claims that name another person's identity, newest first: for an officer to confirm
-    (``link``) or leave. A claim whose reporters are one person already is no suggestion."""
+    (``link``) or leave. A claim whose reporters are one person already is no suggestion.
+    ``about``: only the claims that reporter made, or that name an identity of theirs."""
     claimant = REPORTER.alias("claimant")
     owner = REPORTER.alias("owner")
     rows = connection.execute(
@@ -301,6 +302,7 @@ def suggestions(connection: Connection, limit: int = 100) -> list[dict[str, Any]
         .where(
             CLAIMS.c.dismissed_at.is_(None),
             func.coalesce(claimant.c.person_id, claimant.c.id) != func.coalesce(owner.c.person_id, owner.c.id),
+            *([] if about is None else [CLAIMS.c.id.in_(_claims_about(about))]),
         )
         .order_by(CLAIMS.c.id.desc())
         .limit(limit)
@@ -311,6 +313,18 @@ def suggestions(connection: Connection, limit: int = 100) -> list[dict[str, Any]
         row["reporter_cases"] = cases.get(row["reporter_id"], [])
         row["other_cases"] = cases.get(row["other_id"], [])
     return found
+
+
+def _claims_about(reporter_id: int) -> Any:
+    """The claims this reporter made, and those naming an identity of theirs: two index probes
+    (an OR across the joined tables would read every claim)."""
+    made = select(CLAIMS.c.id).where(CLAIMS.c.reporter_id == reporter_id)
+    held = (
+        select(CLAIMS.c.id)
+        .select_from(CLAIMS.join(IDENTITY, and_(IDENTITY.c.kind == CLAIMS.c.kind, IDENTITY.c.value == CLAIMS.c.value)))
+        .where(IDENTITY.c.reporter_id == reporter_id)
+    )
+    return union(made, held)
 
 
 def claim(connection: Connection, claim_id: int) -> dict[str, Any] | None:

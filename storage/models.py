@@ -174,6 +174,29 @@ class ReporterLink(SQLModel, table=True):
     removed_by: str | None = Field(default=None, max_length=128)
 
 
+def _unless_met(done: str, due: str) -> str:
+    return f"    CASE\n        WHEN {done} IS NULL THEN {due}\n        ELSE NULL::timestamp with time zone\n    END"
+
+
+NEXT_DUE_SQL = (
+    "\nCASE\n    WHEN closed_at IS NULL AND paused_at IS NULL THEN LEAST(\n"
+    + ",\n".join(
+        _unless_met(done, due)
+        for done, due in (
+            ("forwarded_at", "verify_due"),
+            ("first_response_at", "first_response_due"),
+            ("resolved_at", "resolution_due"),
+            ("resolved_at", "final_due"),
+        )
+    )
+    + ")\n    ELSE NULL::timestamp with time zone\nEND"
+)
+"""A case's next deadline on PostgreSQL (``triage.deadlines.next_deadline`` in SQL): the earliest
+not met while the clock runs; NULL when it is stopped or the case finished. The console's inbox
+is sorted by it (``console/queries.py``). Written as PostgreSQL prints it back, so that the
+migrations' test finds the indexes on it equal to these."""
+
+
 class Case(SQLModel, table=True):
     """One matter, worked by officers, whatever mix of channels it came by."""
 
@@ -194,6 +217,30 @@ class Case(SQLModel, table=True):
             postgresql_where=text("closed_at IS NOT NULL"),
         ),
         Index("uq_cases_channel_external_ref", "channel", "external_ref", unique=True),
+        # The console's inbox (migration 0010, PostgreSQL only: SQLite cannot compare or use them).
+        Index("ix_cases_next_due", text(f"({NEXT_DUE_SQL})"), "id").ddl_if(dialect="postgresql"),
+        Index("ix_cases_unit_next_due", "unit", text(f"({NEXT_DUE_SQL})"), "id").ddl_if(dialect="postgresql"),
+        Index("ix_cases_assignee_next_due", "assignee", text(f"({NEXT_DUE_SQL})"), "id").ddl_if(dialect="postgresql"),
+        # The dashboard (migration 0010, both databases): open cases per unit and channel, and
+        # those closed since a date, without reading the finished years.
+        Index(
+            "ix_cases_open_unit_channel",
+            "unit",
+            "channel",
+            sqlite_where=text("closed_at IS NULL"),
+            postgresql_where=text("closed_at IS NULL"),
+        ),
+        Index(
+            "ix_cases_closed_at",
+            "closed_at",
+            sqlite_where=text("closed_at IS NOT NULL"),
+            postgresql_where=text("closed_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_cases_subject_trgm",
+            text("lower(subject) gin_trgm_ops"),
+            postgresql_using="gin",
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -262,7 +309,13 @@ class CaseMessage(SQLModel, table=True):
     """A message in a case's thread, inbound or outbound, from any channel."""
 
     __tablename__ = "case_message"
-    __table_args__ = (Index("ix_case_message_channel_message_id", "channel", "channel_message_id"),)
+    __table_args__ = (
+        Index("ix_case_message_channel_message_id", "channel", "channel_message_id"),
+        # The console's text search (migration 0010, PostgreSQL only).
+        Index("ix_case_message_text_trgm", text("lower(text) gin_trgm_ops"), postgresql_using="gin").ddl_if(
+            dialect="postgresql"
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="cases.id", index=True)
@@ -562,3 +615,53 @@ class TrackingCounter(SQLModel, table=True):
 
     scope: str = Field(primary_key=True, max_length=16)
     value: int = 0
+
+
+# --- the officers' console (issue 20): logins, sessions, API tokens -------------------------------
+
+
+class OfficerRow(SQLModel, table=True):
+    """Someone who logs in to the console: a role, and for a unit officer the unit whose cases they see."""
+
+    __tablename__ = "officer"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, unique=True)
+    """The login name, also the officer's name in the audit trail."""
+    role: str = Field(max_length=16)
+    """admin, ult, unit or auditor."""
+    unit: str | None = Field(default=None, foreign_key="unit.key", max_length=64)
+    language: str = Field(default="id", max_length=8)
+    password_hash: str = Field(sa_column=Column(Text, nullable=False))
+    """argon2id, in the PHC string format (salt and parameters included)."""
+    created_at: datetime
+    password_changed_at: datetime
+    disabled_at: datetime | None = None
+    """Set by ``officers disable``: no login, and every session and token of theirs stops working."""
+
+
+class OfficerSession(SQLModel, table=True):
+    """A console login: the cookie holds a random token, the table only its SHA-256."""
+
+    __tablename__ = "officer_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    officer_id: int = Field(foreign_key="officer.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime
+    expires_at: datetime
+    """The absolute end (``[console] session_hours``); idleness ends it sooner."""
+    seen_at: datetime
+
+
+class OfficerToken(SQLModel, table=True):
+    """An API token for an integration (``officers token NAME``), kept as its SHA-256."""
+
+    __tablename__ = "officer_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    officer_id: int = Field(foreign_key="officer.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime
+    used_at: datetime | None = None
+    revoked_at: datetime | None = None

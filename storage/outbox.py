@@ -31,6 +31,31 @@ class Claimed:
     lease_expires_at: datetime
 
 
+_PENDING = and_(OUTBOX.c.id.in_(bindparam("ids", expanding=True)), OUTBOX.c.state == OUTBOX_PENDING)
+_DUE = OUTBOX.c.next_attempt_at <= bindparam("due")
+_LOCK_DUE = select(OUTBOX.c.id).where(_PENDING, _DUE).with_for_update(skip_locked=True)
+
+
+def _take(where: Any) -> Any:
+    return (
+        update(OUTBOX)
+        .where(where)
+        .values(
+            state=OUTBOX_SENDING,
+            attempts=OUTBOX.c.attempts + 1,
+            queued_at=bindparam("at"),
+            lease_token=bindparam("token"),
+            lease_expires_at=bindparam("expires"),
+        )
+        .returning(OUTBOX)
+    )
+
+
+_TAKE_DUE = _take(and_(_PENDING, _DUE))
+_TAKE_PENDING = _take(_PENDING)
+"""The claims' statements, built once (a deliver batch claims at every turn)."""
+
+
 def claim(connection: Connection, ids: Sequence[int], lease: timedelta) -> list[Claimed]:
     """Take pending, due messages for sending under a lease of ``lease``, so that no other worker
     sends them too. On PostgreSQL rows another transaction holds (a competing worker's claim, the
@@ -38,27 +63,17 @@ def claim(connection: Connection, ids: Sequence[int], lease: timedelta) -> list[
     if not ids:
         return []
     now = utcnow()
-    waiting = and_(OUTBOX.c.id.in_(list(ids)), OUTBOX.c.state == OUTBOX_PENDING, OUTBOX.c.next_attempt_at <= now)
+    token, expires = uuid.uuid4().hex, now + lease
+    taking = {"at": now, "token": token, "expires": expires}
     if connection.dialect.name == "postgresql":
         # Lock first, in a statement of its own: as a sub-select of the UPDATE, PostgreSQL planned
         # a semi-join that scanned the whole outbox for every claim (46 % of its busy time).
-        free = list(connection.scalars(select(OUTBOX.c.id).where(waiting).with_for_update(skip_locked=True)))
+        free = list(connection.scalars(_LOCK_DUE, {"ids": list(ids), "due": now}))
         if not free:
             return []
-        waiting = and_(OUTBOX.c.id.in_(free), OUTBOX.c.state == OUTBOX_PENDING)
-    token, expires = uuid.uuid4().hex, now + lease
-    rows = connection.execute(
-        update(OUTBOX)
-        .where(waiting)
-        .values(
-            state=OUTBOX_SENDING,
-            attempts=OUTBOX.c.attempts + 1,
-            queued_at=now,
-            lease_token=token,
-            lease_expires_at=expires,
-        )
-        .returning(OUTBOX)
-    ).mappings()
+        rows = connection.execute(_TAKE_PENDING, {"ids": free, **taking}).mappings()
+    else:
+        rows = connection.execute(_TAKE_DUE, {"ids": list(ids), "due": now, **taking}).mappings()
     claimed = list(rows)
     facts = _case_facts(connection, [row for row in claimed if row["case_id"] is not None])
     answering = caseless_answered_at(connection, [row for row in claimed if row["case_id"] is None])
@@ -72,6 +87,25 @@ class _Facts:
     last_inbound_at: datetime | None = None
 
 
+_CASES_CLAIMED = select(CASES.c.id, CASES.c.tracking_number, CASES.c.status, CASES.c.reporter_id).where(
+    CASES.c.id.in_(bindparam("ids", expanding=True))
+)
+_INBOUND = and_(MESSAGES.c.direction == "in", MESSAGES.c.channel.in_(bindparam("channels", expanding=True)))
+_NEWEST = func.max(MESSAGES.c.received_at)
+_LAST_BY_REPORTER = (
+    select(CASES.c.reporter_id, MESSAGES.c.channel, _NEWEST)
+    .select_from(MESSAGES.join(CASES, CASES.c.id == MESSAGES.c.case_id))
+    .where(_INBOUND, CASES.c.reporter_id.in_(bindparam("reporters", expanding=True)))
+    .group_by(CASES.c.reporter_id, MESSAGES.c.channel)
+)
+_LAST_BY_CASE = (
+    select(MESSAGES.c.case_id, MESSAGES.c.channel, _NEWEST)
+    .where(_INBOUND, MESSAGES.c.case_id.in_(bindparam("cases", expanding=True)))
+    .group_by(MESSAGES.c.case_id, MESSAGES.c.channel)
+)
+"""``_case_facts``' statements, built once."""
+
+
 def _case_facts(connection: Connection, rows: Sequence[Any]) -> dict[tuple[int, str], _Facts]:
     """For each claimed (case, channel): the case's tracking number and status, and when its
     reporter last wrote on that channel, in any of their cases (a chat channel's reply window
@@ -81,34 +115,16 @@ def _case_facts(connection: Connection, rows: Sequence[Any]) -> dict[tuple[int, 
         return {}
     case_ids = sorted({row["case_id"] for row in rows})
     channels = sorted({row["channel"] for row in rows})
-    cases = {
-        c.id: c
-        for c in connection.execute(
-            select(CASES.c.id, CASES.c.tracking_number, CASES.c.status, CASES.c.reporter_id).where(
-                CASES.c.id.in_(case_ids)
-            )
-        )
-    }
-    inbound = and_(MESSAGES.c.direction == "in", MESSAGES.c.channel.in_(channels))
-    newest = func.max(MESSAGES.c.received_at)
+    cases = {c.id: c for c in connection.execute(_CASES_CLAIMED, {"ids": case_ids})}
     reporters = sorted({c.reporter_id for c in cases.values() if c.reporter_id is not None})
     by_reporter: dict[tuple[int, str], datetime] = {}
     if reporters:
-        found = connection.execute(
-            select(CASES.c.reporter_id, MESSAGES.c.channel, newest)
-            .select_from(MESSAGES.join(CASES, CASES.c.id == MESSAGES.c.case_id))
-            .where(inbound, CASES.c.reporter_id.in_(reporters))
-            .group_by(CASES.c.reporter_id, MESSAGES.c.channel)
-        )
+        found = connection.execute(_LAST_BY_REPORTER, {"channels": channels, "reporters": reporters})
         by_reporter = {(r[0], r[1]): r[2] for r in found if r[2] is not None}
     loose = [case_id for case_id, c in cases.items() if c.reporter_id is None]
     by_case: dict[tuple[int, str], datetime] = {}
     if loose:
-        found = connection.execute(
-            select(MESSAGES.c.case_id, MESSAGES.c.channel, newest)
-            .where(inbound, MESSAGES.c.case_id.in_(loose))
-            .group_by(MESSAGES.c.case_id, MESSAGES.c.channel)
-        )
+        found = connection.execute(_LAST_BY_CASE, {"channels": channels, "cases": loose})
         by_case = {(r[0], r[1]): r[2] for r in found if r[2] is not None}
     facts: dict[tuple[int, str], _Facts] = {}
     for row in rows:
@@ -170,6 +186,28 @@ def dead(claimed: Claimed, error: str) -> Outcome:
     return Outcome(claimed.message.outbox_id, claimed.lease_token, OUTBOX_DEAD, error=error)
 
 
+_RECORD_OUTCOME = (
+    update(OUTBOX)
+    .where(
+        and_(
+            OUTBOX.c.id == bindparam("o_id"),
+            OUTBOX.c.state == OUTBOX_SENDING,
+            OUTBOX.c.lease_token == bindparam("o_token"),
+        )
+    )
+    .values(
+        state=bindparam("o_state"),
+        provider_message_id=bindparam("o_provider"),
+        error=bindparam("o_error"),
+        sent_at=bindparam("o_sent_at"),
+        next_attempt_at=bindparam("o_next"),
+        queued_at=bindparam("o_queued"),
+        lease_expires_at=None,
+    )
+)
+"""Built once, not for every group of outcomes."""
+
+
 def record_outcomes(connection: Connection, outcomes: Sequence[Outcome]) -> list[Outcome]:
     """Write what each send gave, for the rows still claimed under the outcome's lease token;
     returns the outcomes written (a row whose lease lapsed and was taken back is not ours).
@@ -190,29 +228,11 @@ def record_outcomes(connection: Connection, outcomes: Sequence[Outcome]) -> list
             "o_error": o.error[:4000] if o.error else None,
             "o_sent_at": now if o.state == OUTBOX_SENT else None,
             "o_next": o.retry_at or now,
+            "o_queued": now,
         }
         for o in outcomes
     ]
-    changed = connection.execute(
-        update(OUTBOX)
-        .where(
-            and_(
-                OUTBOX.c.id == bindparam("o_id"),
-                OUTBOX.c.state == OUTBOX_SENDING,
-                OUTBOX.c.lease_token == bindparam("o_token"),
-            )
-        )
-        .values(
-            state=bindparam("o_state"),
-            provider_message_id=bindparam("o_provider"),
-            error=bindparam("o_error"),
-            sent_at=bindparam("o_sent_at"),
-            next_attempt_at=bindparam("o_next"),
-            queued_at=now,
-            lease_expires_at=None,
-        ),
-        rows,
-    ).rowcount
+    changed = connection.execute(_RECORD_OUTCOME, rows).rowcount
     if changed == len(outcomes):
         return list(outcomes)
     left = select(OUTBOX.c.id, OUTBOX.c.lease_token).where(

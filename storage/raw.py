@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,15 +34,19 @@ def insert_raw_messages(connection: Connection, messages: Sequence[RawMessage]) 
         return []
     now = utcnow()
     rows = [_row(message, now) for message in messages]
-    statement = insert_ignore(connection, RAW).returning(RAW.c.channel, RAW.c.external_id)
-    created = {(r.channel, r.external_id) for r in connection.execute(statement, rows)}
-    keys = {(m.channel, m.external_id) for m in messages}
-    ids = {
-        (r.channel, r.external_id): r.id
-        for r in connection.execute(
-            select(RAW.c.id, RAW.c.channel, RAW.c.external_id).where(keyed_in(RAW, "channel", "external_id", keys))
+    statement = insert_ignore(connection, RAW).returning(RAW.c.id, RAW.c.channel, RAW.c.external_id)
+    ids = {(r.channel, r.external_id): r.id for r in connection.execute(statement, rows)}
+    created = set(ids)
+    stored_before = {(m.channel, m.external_id) for m in messages} - created  # resent: look up their ids
+    if stored_before:
+        ids.update(
+            ((r.channel, r.external_id), r.id)
+            for r in connection.execute(
+                select(RAW.c.id, RAW.c.channel, RAW.c.external_id).where(
+                    keyed_in(RAW, "channel", "external_id", stored_before)
+                )
+            )
         )
-    }
     seen: set[tuple[str, str]] = set()
     results = []
     for message in messages:
@@ -71,8 +76,11 @@ def load_raw(connection: Connection, ids: Iterable[int], state: str) -> list[Sto
     wanted = list(ids)
     if not wanted:
         return []
-    result = connection.execute(select(RAW).where(and_(RAW.c.id.in_(wanted), RAW.c.state == state)))
+    result = connection.execute(_IN_STATE, {"ids": wanted, "state": state})
     return [_stored(row) for row in result.mappings()]
+
+
+_IN_STATE = select(RAW).where(RAW.c.id.in_(bindparam("ids", expanding=True)), RAW.c.state == bindparam("state"))
 
 
 def find_raw(connection: Connection, channel: str, external_id: str) -> StoredRaw | None:
@@ -90,7 +98,10 @@ def still_in(connection: Connection, ids: Iterable[int], state: str) -> set[int]
     wanted = list(ids)
     if not wanted:
         return set()
-    return set(connection.scalars(select(RAW.c.id).where(and_(RAW.c.id.in_(wanted), RAW.c.state == state))))
+    return set(connection.scalars(_STILL_IN, {"ids": wanted, "state": state}))
+
+
+_STILL_IN = select(RAW.c.id).where(RAW.c.id.in_(bindparam("ids", expanding=True)), RAW.c.state == bindparam("state"))
 
 
 def _stored(row: Any) -> StoredRaw:
@@ -112,8 +123,13 @@ def load_normalized(connection: Connection, ids: Iterable[int]) -> list[dict[str
     wanted = list(ids)
     if not wanted:
         return []
-    rows = connection.execute(select(RAW.c.normalized).where(and_(RAW.c.id.in_(wanted), RAW.c.state == RAW_NORMALIZED)))
+    rows = connection.execute(_NORMALIZED, {"ids": wanted})
     return [row.normalized for row in rows if row.normalized is not None]
+
+
+_NORMALIZED = select(RAW.c.normalized).where(
+    RAW.c.id.in_(bindparam("ids", expanding=True)), RAW.c.state == RAW_NORMALIZED
+)
 
 
 def advance(connection: Connection, changes: Sequence[dict[str, Any]], from_state: str) -> None:
@@ -125,13 +141,15 @@ def advance(connection: Connection, changes: Sequence[dict[str, Any]], from_stat
     for change in changes:
         by_columns.setdefault(tuple(sorted(change)), []).append(change)
     for columns, group in by_columns.items():
-        values: dict[str, Any] = {c: bindparam(f"v_{c}") for c in columns if c != "id"}
-        statement = (
-            update(RAW)
-            .where(and_(RAW.c.id == bindparam("v_id"), RAW.c.state == from_state))
-            .values(**values, queued_at=now)
-        )
-        connection.execute(statement, [{f"v_{k}": v for k, v in g.items()} for g in group])
+        statement = _advance_statement(columns, from_state)
+        connection.execute(statement, [{"v_queued_at": now, **{f"v_{k}": v for k, v in g.items()}} for g in group])
+
+
+@functools.cache
+def _advance_statement(columns: tuple[str, ...], from_state: str) -> Any:
+    """One statement per set of columns changed (a handful): built once, not every batch."""
+    values: dict[str, Any] = {c: bindparam(f"v_{c}") for c in (*columns, "queued_at") if c != "id"}
+    return update(RAW).where(and_(RAW.c.id == bindparam("v_id"), RAW.c.state == from_state)).values(**values)
 
 
 def record_failure(connection: Connection, raw_id: int, error: str, max_attempts: int, expected: str) -> bool:

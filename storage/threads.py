@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, desc, func, or_, select, text, update
+from sqlalchemy import Connection, Table, and_, bindparam, desc, func, or_, select, text, update
 
 from storage.db import utcnow
 from storage.identities import CLAIMS, persons
@@ -85,10 +85,13 @@ def open_by_conversation(connection: Connection, keys: Iterable[str]) -> dict[st
     wanted = sorted(set(keys))
     if not wanted:
         return {}
-    rows = connection.execute(
-        select(*_REF_COLUMNS).where(CASES.c.conversation_key.in_(wanted), CASES.c.closed_at.is_(None))
-    )
+    rows = connection.execute(_OPEN_BY_CONVERSATION, {"keys": wanted})
     return {row.conversation_key: _ref(row) for row in rows}
+
+
+_OPEN_BY_CONVERSATION = select(*_REF_COLUMNS).where(
+    CASES.c.conversation_key.in_(bindparam("keys", expanding=True)), CASES.c.closed_at.is_(None)
+)
 
 
 def latest_closed_by_conversation(connection: Connection, keys: Iterable[str]) -> dict[str, CaseRef]:
@@ -96,15 +99,16 @@ def latest_closed_by_conversation(connection: Connection, keys: Iterable[str]) -
     wanted = sorted(set(keys))
     if not wanted:
         return {}
-    newest = (
+    return {row.conversation_key: _ref(row) for row in connection.execute(_LATEST_CLOSED, {"keys": wanted})}
+
+
+_LATEST_CLOSED = select(*_REF_COLUMNS).where(
+    CASES.c.id.in_(
         select(func.max(CASES.c.id))
-        .where(CASES.c.conversation_key.in_(wanted), CASES.c.closed_at.is_not(None))
+        .where(CASES.c.conversation_key.in_(bindparam("keys", expanding=True)), CASES.c.closed_at.is_not(None))
         .group_by(CASES.c.conversation_key)
     )
-    return {
-        row.conversation_key: _ref(row)
-        for row in connection.execute(select(*_REF_COLUMNS).where(CASES.c.id.in_(newest)))
-    }
+)
 
 
 def by_tracking_number(connection: Connection, numbers: Iterable[str]) -> dict[str, CaseRef]:
@@ -182,14 +186,9 @@ class Recent:
     """The opening message as normalized (who it was from, what it asked)."""
 
 
-def recent_openings(connection: Connection, reporter_ids: Iterable[int], since: datetime) -> list[Recent]:
-    """The open cases opened since ``since`` by these reporters, by the reporters linked to them,
-    or by reporters who gave one of their identities (a double click on the web form makes two
-    reporters of one typed address), with their opening text."""
-    wanted = sorted(set(reporter_ids))
-    if not wanted:
-        return []
+def _recent_openings_statement() -> Any:
     them, everyone = REPORTER.alias("them"), REPORTER.alias("everyone")
+    wanted: Any = bindparam("wanted", expanding=True)
     their_persons = select(func.coalesce(them.c.person_id, them.c.id)).where(them.c.id.in_(wanted))
     group = select(everyone.c.id).where(func.coalesce(everyone.c.person_id, everyone.c.id).in_(their_persons))
     same_identity = and_(CLAIMS.c.kind == IDENTITY.c.kind, CLAIMS.c.value == IDENTITY.c.value)
@@ -202,15 +201,29 @@ def recent_openings(connection: Connection, reporter_ids: Iterable[int], since: 
         .correlate(CASES)
         .scalar_subquery()
     )
-    rows = connection.execute(
+    return (
         select(*_REF_COLUMNS, CASES.c.received_at, MESSAGES.c.text, RAW.c.normalized)
         .select_from(CASES.join(MESSAGES, MESSAGES.c.id == first).join(RAW, RAW.c.id == MESSAGES.c.raw_message_id))
         .where(
-            CASES.c.received_at >= since,
+            CASES.c.received_at >= bindparam("since"),
             CASES.c.closed_at.is_(None),
             or_(CASES.c.reporter_id.in_(group), CASES.c.reporter_id.in_(claimed), CASES.c.reporter_id.in_(claimants)),
         )
     )
+
+
+_RECENT_OPENINGS = _recent_openings_statement()
+"""Built once: building it anew took as long as running it (triage runs it every batch)."""
+
+
+def recent_openings(connection: Connection, reporter_ids: Iterable[int], since: datetime) -> list[Recent]:
+    """The open cases opened since ``since`` by these reporters, by the reporters linked to them,
+    or by reporters who gave one of their identities (a double click on the web form makes two
+    reporters of one typed address), with their opening text."""
+    wanted = sorted(set(reporter_ids))
+    if not wanted:
+        return []
+    rows = connection.execute(_RECENT_OPENINGS, {"wanted": wanted, "since": since})
     return [Recent(_ref(row), row.received_at, row.text, row.normalized or {}) for row in rows]
 
 
@@ -228,16 +241,18 @@ def greeted_since(connection: Connection, keys: Iterable[str], since: datetime) 
     wanted = sorted(set(keys))
     if not wanted:
         return set()
-    rows = connection.execute(
-        select(CASELESS.c.conversation_key)
-        .where(
-            CASELESS.c.conversation_key.in_(wanted),
-            CASELESS.c.answer == "greeting",
-            CASELESS.c.received_at >= since,
-        )
-        .distinct()
+    return set(connection.scalars(_GREETED_SINCE, {"keys": wanted, "since": since}))
+
+
+_GREETED_SINCE = (
+    select(CASELESS.c.conversation_key)
+    .where(
+        CASELESS.c.conversation_key.in_(bindparam("keys", expanding=True)),
+        CASELESS.c.answer == "greeting",
+        CASELESS.c.received_at >= bindparam("since"),
     )
-    return {row.conversation_key for row in rows}
+    .distinct()
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,22 +277,8 @@ def loose_before(
     if not wanted:
         return []
     earliest = min(before for _, _, before in wanted) - timedelta(seconds=window_seconds * MAX_CHAIN)
-    rows = connection.execute(
-        select(
-            CASELESS.c.id,
-            CASELESS.c.raw_message_id,
-            CASELESS.c.received_at,
-            CASELESS.c.conversation_key,
-            CASELESS.c.reporter_id,
-        )
-        .where(
-            CASELESS.c.conversation_key.in_(sorted({key for key, _, _ in wanted})),
-            CASELESS.c.reason == "nothing",
-            CASELESS.c.case_id.is_(None),
-            CASELESS.c.received_at >= earliest,
-        )
-        .order_by(desc(CASELESS.c.received_at))
-    ).all()
+    keys = sorted({key for key, _, _ in wanted})
+    rows = connection.execute(_LOOSE, {"keys": keys, "earliest": earliest}).all()
     chains: list[list[Loose]] = []
     for key, reporter_id, before in wanted:
         chain: list[Loose] = []
@@ -291,6 +292,24 @@ def loose_before(
             edge = row.received_at
         chains.append(chain)
     return chains
+
+
+_LOOSE = (
+    select(
+        CASELESS.c.id,
+        CASELESS.c.raw_message_id,
+        CASELESS.c.received_at,
+        CASELESS.c.conversation_key,
+        CASELESS.c.reporter_id,
+    )
+    .where(
+        CASELESS.c.conversation_key.in_(bindparam("keys", expanding=True)),
+        CASELESS.c.reason == "nothing",
+        CASELESS.c.case_id.is_(None),
+        CASELESS.c.received_at >= bindparam("earliest"),
+    )
+    .order_by(desc(CASELESS.c.received_at))
+)
 
 
 def caseless_ids_of(connection: Connection, raw_ids: Iterable[int]) -> list[int]:

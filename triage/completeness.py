@@ -43,6 +43,7 @@ class _Strict(BaseModel):
 
 class _What(_Strict):
     min_words: int = Field(default=6, ge=0)
+    """Used when the caller has no judgement of its own (``described``): words that are not filler."""
 
 
 class _Phrases(_Strict):
@@ -57,6 +58,8 @@ class _Phrases(_Strict):
 class CompletenessRules(_Strict):
     required: dict[str, list[Element]] = {}
     required_by_unit: dict[str, list[Element]] = {}
+    by_unit_kinds: list[str] = ["pengaduan"]
+    """The kinds ``required_by_unit`` applies to: a question or a suggestion has no incident."""
     form_fields: dict[str, list[Element]] = {}
     what: _What = _What()
     phrases: _Phrases = _Phrases()
@@ -96,12 +99,26 @@ class Completeness:
         return cls(rules, normalizer, matchers, filler, MatcherGroup([matchers[name] for name in _MATCHED]))
 
     def required(self, kind: str, unit: str, channel: str) -> list[Element]:
-        wanted = self.rules.required_by_unit.get(unit, self.rules.required.get(kind, []))
+        wanted = self.rules.required.get(kind, [])
+        if kind in self.rules.by_unit_kinds:
+            wanted = self.rules.required_by_unit.get(unit, wanted)
         asked = set(self.rules.form_fields.get(channel, []))
         return [element for element in ELEMENTS if element in wanted and element not in asked]
 
-    def missing(self, message: NormalizedMessage, kind: str, unit: str, *, anonymous_asked: bool) -> list[Element]:
-        """What the report must still say, in the ministry's order (empty: the file is complete)."""
+    def missing(
+        self,
+        message: NormalizedMessage,
+        kind: str,
+        unit: str,
+        *,
+        anonymous_asked: bool,
+        described: bool | None = None,
+    ) -> list[Element]:
+        """What the report must still say, in the ministry's order (empty: the file is complete).
+
+        ``described``: the classifier's judgement whether the message says what happened or what
+        is wanted in enough detail to act on (``Classification.complete``); without it, "what"
+        counts words."""
         required = self.required(kind, unit, message.channel)
         if not required:
             return []
@@ -112,7 +129,11 @@ class Completeness:
             "identity": lambda: bool(message.reporter.name) or message.anonymous or anonymous_asked,
             "place": lambda: bool(spans["place"]) or self._attached_place(tokens) or bool(_ROOM.search(text)),
             "time": lambda: bool(spans["time"]) or bool(_DATE_OR_TIME.search(text)),
-            "what": lambda: sum(token not in self.filler for token in tokens) >= self.rules.what.min_words,
+            "what": lambda: (
+                described
+                if described is not None
+                else sum(token not in self.filler for token in tokens) >= self.rules.what.min_words
+            ),
             "who": lambda: bool(spans["who"]),
             "evidence": lambda: bool(message.attachments or message.media) or bool(spans["evidence"]),
         }

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, and_, select, update
 
-from config.routing import RoutingConfig
+from config.routing import KINDS, RoutingConfig
 from config.settings import SurveySettings
 from envelopes import NormalizedMessage, Recipient
 from storage import cases as store
@@ -38,11 +38,12 @@ from storage.models import (
     CASE_WAITING,
     OUTBOX_PENDING,
 )
+from storage.reporters import case_contacts
 from storage.sweeps import NOT_QUEUED
 from storage.tables import CASES, RAW, UNIT_INBOX
 from triage import survey
 from triage.deadlines import Clock, profile
-from triage.replies import ReplyPolicy, Route, route_receipt
+from triage.replies import Reach, ReplyPolicy, Route, other_ways, route_receipt
 from triage.texts import Texts
 
 if TYPE_CHECKING:
@@ -55,7 +56,14 @@ FINAL = (CASE_CLOSED, CASE_REJECTED)
 
 
 class Refused(Exception):
-    """The procedure does not allow this action now; the message says why, for the officer."""
+    """The procedure does not allow this action now; the message says why, for the officer.
+    ``code`` and ``facts`` let the console say it in the officer's language (``status``: the
+    case's status does not allow the action; ``changed``: another officer changed it meanwhile)."""
+
+    def __init__(self, message: str, code: str = "refused", **facts: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.facts = facts
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +126,13 @@ def _require(case: Mapping[str, Any], action: str, allowed: Iterable[str]) -> No
     allowed = tuple(allowed)
     if case["status"] not in allowed:
         raise Refused(
-            f"{case['tracking_number']} is {case['status']}: {action} is allowed only when it is {' or '.join(allowed)}"
+            f"{case['tracking_number']} is {case['status']}: "
+            f"{action} is allowed only when it is {' or '.join(allowed)}",
+            "status",
+            tracking_number=case["tracking_number"],
+            status=case["status"],
+            action=action,
+            allowed=allowed,
         )
 
 
@@ -237,19 +251,61 @@ def start(connection: Connection, desk: Desk, reference: str | int, by: str, *, 
     return Outcome(load(connection, case["id"]))
 
 
-def reply(connection: Connection, desk: Desk, reference: str | int, by: str, *, text: str) -> Outcome:
-    """Write to the reporter (a follow-up): it meets the first follow-up deadline."""
+def reply(
+    connection: Connection,
+    desk: Desk,
+    reference: str | int,
+    by: str,
+    *,
+    text: str,
+    channel: str | None = None,
+    address: str | None = None,
+) -> Outcome:
+    """Write to the reporter (a follow-up): it meets the first follow-up deadline. By default on
+    the channel of their latest message; ``channel`` (and ``address``) picks another of their
+    ways instead (:func:`reply_ways`: a phone or email of theirs that a sending channel reaches)."""
     case = load(connection, reference)
     _require(case, "reply", ACTIVE)
     if not text.strip():
         raise Refused("the reply is empty")
+    route = _chosen_route(connection, desk, case, channel, address)
     now = utcnow()
     _change(connection, case, {"first_response_at": case["first_response_at"] or now})
-    _event(connection, case, by, "replied", {"chars": len(text)}, now)
+    _event(connection, case, by, "replied", {"chars": len(text), "channel": route.channel if route else None}, now)
     outcome = Outcome(load(connection, case["id"]))
     rendered = desk.texts.render("reply", case["language"], **_facts(desk, case), text=text.strip())
-    _to_reporter(connection, desk, outcome, "reply", rendered, now)
+    _to_reporter(connection, desk, outcome, "reply", rendered, now, route=route)
     return outcome
+
+
+def reply_ways(connection: Connection, desk: Desk, case_id: int) -> list[Reach]:
+    """The reporter's ways besides their conversation: each phone and email of theirs (and of the
+    reporters linked with them) that an enabled, sending channel of ``replies.fallback`` reaches."""
+    contacts = case_contacts(connection, [case_id]).get(case_id, [])
+    nobody = Recipient(conversation_key="")
+    return other_ways(contacts, desk.replies, failed=nobody, channel="", channel_down=False)
+
+
+def _chosen_route(
+    connection: Connection, desk: Desk, case: Mapping[str, Any], channel: str | None, address: str | None
+) -> Route | None:
+    """The route an officer picked; None for the default (the reporter's own conversation)."""
+    if not channel:
+        return None
+    own = reporter_route(connection, desk, case["id"])
+    if own is not None and own.channel == channel and not address:
+        return own
+    for way in reply_ways(connection, desk, case["id"]):
+        if way.channel == channel and (not address or way.address == address):
+            recipient = Recipient(
+                via=way.via,
+                conversation_key=case["conversation_key"],
+                name=case["reporter_name"],
+                phone=way.address if way.via == "phone" else None,
+                email=way.address if way.via == "email" else None,
+            )
+            return Route(way.channel, recipient, None)
+    raise Refused(f"{channel} reaches no phone or email of this reporter", "no_way", channel=channel)
 
 
 def extend(connection: Connection, desk: Desk, reference: str | int, by: str, *, reason: str) -> Outcome:
@@ -298,6 +354,46 @@ def resolve(connection: Connection, desk: Desk, reference: str | int, by: str, *
             _to_reporter(connection, desk, outcome, "survey", text, now, key="survey", route=route)
             _event(connection, case, "system:lifecycle", "survey_sent", {"channel": route.channel}, now)
     return outcome
+
+
+def correct(
+    connection: Connection,
+    desk: Desk,
+    reference: str | int,
+    by: str,
+    *,
+    kind: str | None = None,
+    unit: str | None = None,
+    note: str = "",
+) -> Outcome:
+    """Correct what triage guessed, before the case is forwarded (after, ``forward`` moves it):
+    the kind (the resolution deadline and ceiling follow the new kind's, counted from the day
+    the file was complete), and the unit (a sensitive unit makes the case confidential; nothing
+    makes it less so)."""
+    case = load(connection, reference)
+    _require(case, "correct", (CASE_RECEIVED, CASE_VERIFYING, CASE_WAITING))
+    kind = kind or case["kind"]
+    unit = unit or case["unit"]
+    if kind not in KINDS:
+        raise Refused(f"{kind!r} is not a kind; the kinds are {', '.join(KINDS)}", "kind", kind=kind)
+    if unit not in desk.routing.unit_keys:
+        raise Refused(f"{unit!r} is not a unit; the units are {', '.join(desk.routing.unit_keys)}", "unit", unit=unit)
+    if kind == case["kind"] and unit == case["unit"]:
+        raise Refused(f"{case['tracking_number']} already has kind {kind} and unit {unit}", "unchanged")
+    values: dict[str, Any] = {"kind": kind, "unit": unit, "category": unit}
+    if unit != case["unit"]:
+        values["assignee"] = None
+        values["confidential"] = bool(case["confidential"]) or unit in desk.routing.sensitive_units
+    if case["resolved_at"] is None:
+        rules = profile(desk.clock.sla, kind, unit)
+        values.update(desk.clock.from_complete(rules, case["file_complete_at"] or case["received_at"]))
+        if case["extended"]:
+            values["resolution_due"] = desk.clock.extended(rules, values["resolution_due"], values["final_due"])
+    now = utcnow()
+    _change(connection, case, values)
+    detail = {"kind": [case["kind"], kind], "unit": [case["unit"], unit], "note": note}
+    _event(connection, case, by, "corrected", detail, now)
+    return Outcome(load(connection, case["id"]))
 
 
 def close(connection: Connection, desk: Desk, reference: str | int, by: str, *, note: str = "") -> Outcome:
@@ -414,7 +510,11 @@ def _change(connection: Connection, case: Mapping[str, Any], values: Mapping[str
         .values(**values, updated_at=utcnow())
     ).rowcount
     if changed != 1:
-        raise Refused(f"{case['tracking_number']} changed meanwhile; look at it again")
+        raise Refused(
+            f"{case['tracking_number']} changed meanwhile; look at it again",
+            "changed",
+            tracking_number=case["tracking_number"],
+        )
 
 
 def _event(

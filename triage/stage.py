@@ -27,13 +27,13 @@ from storage.models import CASE_RECEIVED, CASE_WAITING, OUTBOX_PENDING, RAW_NORM
 from storage.raw import advance, load_normalized, still_in
 from storage.threads import caseless_ids_of, give_case, normalized_records, serialise_conversations
 from triage import external, lifecycle
+from triage.assessment import Assessor
 from triage.calendar import WorkingCalendar
 from triage.caseless import keep_caseless
-from triage.classify import Classification, Classifier
-from triage.completeness import Completeness, can_answer
+from triage.classify import Classification
+from triage.completeness import can_answer
 from triage.deadlines import Clock
 from triage.inbox import OPENED_BY
-from triage.language import detect
 from triage.numbering import TrackingNumbers
 from triage.receipt import ReceiptFacts, receipt
 from triage.replies import InPerson, ReplyPolicy, Route, route_receipt
@@ -44,8 +44,6 @@ from triage.tracking import TrackingNumber
 logger = logging.getLogger(__name__)
 
 ACTOR = "system:triage"
-ANONYMITY_RULE = "permintaan_anonim"
-"""The rule of a reporter asking not to be named: it makes a case anonymous, not confidential."""
 ASK_WHEN_CALLING = "incomplete report, not asked: the reporter cannot answer the receipt; ask them when you call back"
 
 
@@ -110,7 +108,9 @@ class TriageStage(RawStage[list[Classified]]):
         max_attempts: int,
     ) -> None:
         super().__init__(engine, publisher, max_attempts=max_attempts)
-        self.classifier = Classifier(routing)
+        self.assessor = Assessor(routing, policy.sla.urgent_rules)
+        """The same decision ``satupintu triage classify`` shows (``triage/assessment.py``)."""
+        self.classifier = self.assessor.classifier
         self.policy = policy
         self.numbers = TrackingNumbers(engine, policy.tracking_block_size)
         self.sensitive_units = routing.sensitive_units
@@ -123,8 +123,6 @@ class TriageStage(RawStage[list[Classified]]):
         )
         texts = Texts.load(policy.templates_dir, policy.calendar.zone)  # a broken template stops start-up
         self.desk = lifecycle.Desk(Clock(policy.calendar, policy.sla), texts, routing, policy.replies, policy.survey)
-        self.completeness = Completeness.build(routing)
-        self.confidential_rules = frozenset(r.name for r in routing.rules if r.confidential) - {ANONYMITY_RULE}
 
     def prepare(self, connection: Connection, ids: Sequence[int]) -> list[Classified]:
         """Classify every message up front; one that joins an open case does not use its result.
@@ -268,16 +266,14 @@ class TriageStage(RawStage[list[Classified]]):
         a report that lacks some waits for the reporter from its receipt, its clock stopped, when
         the receipt ``asks`` (the reporter can answer it: ``completeness.can_answer``); otherwise
         it opens incomplete, its clock running, and the officer asks when calling back."""
-        anonymous = message.anonymous or ANONYMITY_RULE in found.rules
-        missing = self.completeness.missing(message, found.kind, found.unit, anonymous_asked=anonymous)
+        assessed = self.assessor.assess(message, found)
+        missing = list(assessed.missing)
         received, clock = message.received_at, self.desk.clock
         fields: dict[str, Any] = {
-            **clock.on_receipt(found.kind, found.unit, received, urgent=clock.urgent(found.rules)),
-            "language": detect(f"{message.subject}\n{message.text}", message.language),
-            "confidential": found.unit in self.sensitive_units
-            or bool(self.confidential_rules & set(found.rules))
-            or message.confidential,
-            "anonymous": anonymous,
+            **clock.on_receipt(found.kind, found.unit, received, urgent=assessed.urgent),
+            "language": assessed.language,
+            "confidential": assessed.confidential,
+            "anonymous": assessed.anonymous,
             "complete": not missing,
             "missing": list(missing),
             "file_complete_at": None if missing else received,
@@ -302,6 +298,9 @@ class TriageStage(RawStage[list[Classified]]):
             }
             for m in messages
         ]
+        if not any(m.attachments for m in messages):
+            store.append_messages(connection, rows)
+            return
         ids = store.insert_messages(connection, rows)
         store.insert_attachments(
             connection,

@@ -292,7 +292,17 @@ class Threader:
             batch.plan.kept.append(Kept(message, "automatic", None))
         elif nothing_to_act_on(message) and message.channel not in self.recorded:
             batch.waiting.append(message)
-        elif isinstance(twin := self._duplicate_of(message, found, batch), Opening):
+        else:
+            self._open_or_repeat(message, key, previous, found, batch)
+
+    def _open_or_repeat(
+        self, message: NormalizedMessage, key: str, previous: int | None, found: _Lookups, batch: _Batch
+    ) -> None:
+        """A message with something to act on: it joins the case a report it repeats opened, or
+        opens a case on ``key``. Its sender's signatures are made once for both."""
+        signs = signatures(message.reporter.model_dump(), message.anonymous, found.persons)
+        twin = self._duplicate_of(message, found, batch, signs)
+        if isinstance(twin, Opening):
             twin.members.append(message)
             twin.reasons[message.raw_message_id] = "duplicate"
         elif twin is not None:
@@ -302,13 +312,14 @@ class Threader:
             batch.opening_of[key] = opening
             batch.plan.openings.append(opening)
             self._take_waiting(opening, batch.waiting)
-            for sign in signatures(message.reporter.model_dump(), message.anonymous, found.persons):
+            for sign in signs:
                 batch.openers.setdefault(sign, []).append(opening)
 
-    def _duplicate_of(self, message: NormalizedMessage, found: _Lookups, batch: _Batch) -> Opening | Joined | None:
+    def _duplicate_of(
+        self, message: NormalizedMessage, found: _Lookups, batch: _Batch, signs: list[Hashable]
+    ) -> Opening | Joined | None:
         """The case the same report of the same sender opened moments ago (a double click, a
         chat sent again): the message joins it, and no second receipt goes out."""
-        signs = signatures(message.reporter.model_dump(), message.anonymous, found.persons)
         for opening in {id(o): o for sign in signs for o in batch.openers.get(sign, ())}.values():
             first = opening.message
             if message.received_at - first.received_at <= self.duplicate and near_duplicate(message.text, first.text):

@@ -79,8 +79,6 @@ ANONYMOUS_NAMES = re.compile(
     r"\b(anonim|anonymous|dirahasiakan|rahasia|tanpa nama|tidak menyebut nama|tdk menyebut nama|hamba allah)\b",
     re.IGNORECASE,
 )
-SENSITIVE_UNITS = re.compile(r"\b(spi|satgas|ppkpt|ppks|whistle ?blow\w*|pengawasan internal)\b", re.IGNORECASE)
-"""A call the officer logged for the task force or internal audit: confidential, whatever it says."""
 FOOTER = re.compile(r"^\s*(total|jumlah|sub ?total|grand total)\b", re.IGNORECASE)
 
 
@@ -169,7 +167,6 @@ def call_row(record: Record, zone: ZoneInfo) -> ImportRow | RejectedRow | None:
         "called_at": called_at.isoformat(),
         "name": name or None,
         "anonymous": bool(name and ANONYMOUS_NAMES.search(name)),
-        "confidential": bool(SENSITIVE_UNITS.search(record.text("unit"))),
         "phone": phone or None,
         "email": record.text("email") or None,
         "text": text,

@@ -292,12 +292,12 @@ async def test_a_confidential_case_says_nothing_of_the_matter(
 
         hidden = json.loads(run(env, "show", number, "--format", "json").stdout)
         assert hidden["reporter"]["name"] == "[rahasia]" and hidden["reporter"]["email"] == []
-        as_unit = json.loads(run(env, "show", number, "--as-role", "unit_officer", "--format", "json").stdout)
-        assert as_unit["reporter"]["hidden"]
-        as_satgas = json.loads(run(env, "show", number, "--as-role", "satgas_ppkpt", "--format", "json").stdout)
-        assert as_satgas["reporter"]["email"] == ["sinta@example.id"]
+        as_ult = json.loads(run(env, "show", number, "--as-role", "ult", "--format", "json").stdout)
+        assert as_ult["reporter"]["hidden"]
+        as_satgas = json.loads(run(env, "show", number, "--as-role", "unit", "--format", "json").stdout)
+        assert as_satgas["reporter"]["email"] == ["sinta@example.id"], "ppkpt's own officers ([access] of the config)"
         [revealed] = [e for e in events(app, case["id"]) if e["action"] == "reporter_revealed"]
-        assert revealed["detail"] == {"role": "satgas_ppkpt"}, "only the allowed view is recorded, with its role"
+        assert revealed["detail"] == {"role": "unit"}, "only the allowed view is recorded, with its role"
         wrong = CliRunner().invoke(cli, ["cases", "show", number, "--as-role", "rektor"], env=env, obj={})
         assert wrong.exit_code == 2 and "'rektor' is not a role" in wrong.output
 
