@@ -201,9 +201,11 @@ class RoutingConfig(_Strict):
 
     default_unit: str
     """Where a message no rule routes goes (the front desk): every file names its own."""
-    anonymity_rule: str | None = None
-    """The rule whose words ask not to be named ("jangan sebut nama saya"): it makes a case
-    anonymous as well as confidential (``triage/assessment.py``)."""
+    anonymity_rules: list[str] = Field(default_factory=list)
+    """The rules whose words ask not to be named ("jangan sebut nama saya", "nama saya tidak
+    usah dicatat"): any of them makes a case anonymous as well as confidential
+    (``triage/assessment.py``). Other secrecy rules ("jangan sampai dia tahu") keep a case
+    confidential without hiding who wrote: the officer may still need to call back."""
     clitics: list[str] = Field(
         default_factory=lambda: ["nya"],
         description="suffixes a token may carry and still match (toiletnya -> toilet)",
@@ -232,8 +234,9 @@ class RoutingConfig(_Strict):
             names.add(rule.name)
             if rule.unit is not None and rule.unit not in keys:
                 raise ValueError(f"rule {rule.name!r} targets unknown unit {rule.unit!r} (known: {known})")
-        if self.anonymity_rule is not None and self.anonymity_rule not in names:
-            raise ValueError(f"anonymity_rule {self.anonymity_rule!r} is not a rule")
+        unknown_anonymity = [name for name in self.anonymity_rules if name not in names]
+        if unknown_anonymity:
+            raise ValueError(f"anonymity_rules name no rule: {', '.join(map(repr, unknown_anonymity))}")
         for slang_key in self.slang:
             if not slang_key or len(slang_key.split()) != 1:
                 raise ValueError(f"slang key {slang_key!r} must be a single word")

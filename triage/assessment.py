@@ -11,7 +11,7 @@ On top of the classifier's kind, unit and rules it decides:
   case confidential as well as anonymous: when in doubt triage errs towards confidential,
   because a false alarm costs an officer a click and a miss exposes the reporter.
 * **anonymous**: the reporter asked not to be named (the channel's flag, or the words of the
-  routing file's ``anonymity_rule``).
+  routing file's ``anonymity_rules``).
 * **urgent**: a rule listed in ``[sla] urgent_rules`` fired (same-day handling).
 * **missing**: the required contents the report lacks (``config/completeness.toml``);
   ``complete`` is that list being empty.
@@ -77,7 +77,7 @@ class Assessor:
         self.completeness = Completeness.build(routing, completeness)
         self._sensitive = routing.sensitive_units
         self._confidential_rules = frozenset(rule.name for rule in routing.rules if rule.confidential)
-        self._anonymity = routing.anonymity_rule
+        self._anonymity = frozenset(routing.anonymity_rules)
         self._urgent = frozenset(urgent_rules)
 
     def _logged_for_sensitive(self, message: NormalizedMessage) -> bool:
@@ -91,7 +91,7 @@ class Assessor:
         """The whole decision; ``found`` is the message's classification when already made."""
         found = found or self.classify(message)
         fired = set(found.rules)
-        anonymous = message.anonymous or self._anonymity in fired
+        anonymous = message.anonymous or bool(self._anonymity & fired)
         sensitive = found.unit in self._sensitive or self._logged_for_sensitive(message)
         return Assessment(
             classification=found,

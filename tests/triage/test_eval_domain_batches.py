@@ -21,15 +21,17 @@ from triage.evaluation import Evaluation, Scores, evaluate, read_rows
 
 FIXTURES = Path(__file__).with_name("fixtures")
 CITY = Path(__file__).resolve().parents[2] / "examples" / "city" / "routing.toml"
-UNIVERSITY_BATCHES = ("domain-uni-b1.csv", "domain-uni-b2.csv", "domain-uni-b3.csv")
-CITY_BATCHES = ("domain-city-b1.csv", "domain-city-b2.csv")
+FIRST_UNIVERSITY_BATCHES = ("domain-uni-b1.csv", "domain-uni-b2.csv", "domain-uni-b3.csv")
+UNIVERSITY_BATCHES = (*FIRST_UNIVERSITY_BATCHES, "domain-uni-b4.csv", "domain-uni-b5.csv", "domain-uni-b6.csv")
+CITY_BATCHES = ("domain-city-b1.csv", "domain-city-b2.csv", "domain-city-b3.csv")
 PROBES = ("probe-p0.csv", "probe-p2.csv", "probe-p3.csv", "probe-hard-negatives.csv")
-HARD_NEGATIVES = ("probe-hard-negatives.csv", "probe-hard-negatives-2.csv")
+HARD_NEGATIVES = ("probe-hard-negatives.csv", "probe-hard-negatives-2.csv", "probe-hard-negatives-3.csv")
 TARGETS = {"kind": 0.95, "unit": 0.90, "complete": 0.90}
 CONFIDENTIAL_PRECISION = 0.85
 CITY_TARGET = 0.75
 CITY_FITTED_FLOOR = 0.90
-"""The city batches score 0.98 and 0.96 after the rules were generalised (0.88 / 0.80 before)."""
+"""The city batches score 0.98, 0.96 and 0.967 after the rules were generalised (0.88, 0.80
+and 0.833 before)."""
 
 
 def _assessor(routing: RoutingConfig) -> Assessor:
@@ -61,16 +63,22 @@ def test_every_confidential_report_of_a_batch_is_kept_confidential(
     assert figures["precision"] is not None and figures["precision"] >= CONFIDENTIAL_PRECISION, _misses(found)
 
 
-def test_the_university_batches_hold_the_kind_unit_and_complete_targets(
-    university: tuple[RoutingConfig, Assessor],
-) -> None:
+def _pooled(university: tuple[RoutingConfig, Assessor], names: tuple[str, ...]) -> Scores:
     pooled = Scores()
-    for name in UNIVERSITY_BATCHES:
+    for name in names:
         batch = _evaluate(university, name).scores
         pooled.rows += batch.rows
         pooled.correct.update(batch.correct)
         pooled.counted.update(batch.counted)
-    assert pooled.rows == 180
+    return pooled
+
+
+@pytest.mark.parametrize(("names", "rows"), [(FIRST_UNIVERSITY_BATCHES, 180), (UNIVERSITY_BATCHES, 360)])
+def test_the_university_batches_hold_the_kind_unit_and_complete_targets(
+    university: tuple[RoutingConfig, Assessor], names: tuple[str, ...], rows: int
+) -> None:
+    pooled = _pooled(university, names)
+    assert pooled.rows == rows
     accuracy = pooled.accuracy()
     for label, target in TARGETS.items():
         assert accuracy[label] >= target, (label, accuracy)
@@ -80,7 +88,8 @@ def test_the_university_batches_hold_the_kind_unit_and_complete_targets(
 def test_hard_negatives_stay_ordinary_cases(university: tuple[RoutingConfig, Assessor], name: str) -> None:
     """Official fees (also with a condition: "harus lunas dulu supaya bisa isi KRS"), touching
     objects, rude staff, a lecturer's late message about a thesis, "tidak mau tahu", a guard alone
-    at night, a misspelt name: none of them is a disclosure."""
+    at night, a misspelt name, a dress code, a lab locked by a guard, students pooling their own
+    money, a winning vendor praised: none of them is a disclosure."""
     found = _evaluate(university, name)
     assert found.scores.confidential["fp"] == 0, _misses(found)
 
