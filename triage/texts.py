@@ -140,6 +140,7 @@ class Texts:
             keep_trailing_newline=False,
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=False,  # read at start-up like all configuration: no file check per receipt
         )
         environment.filters["moment"] = lambda value: format_moment(value, self.zone, language)
         environment.filters["day"] = lambda value: format_day(value, self.zone, language)
