@@ -21,6 +21,7 @@ from cli.identities import identities
 from cli.imports import import_command
 from cli.officers import officers
 from cli.pull import pull_command
+from cli.queue import queue_group
 from cli.report import report_group
 from cli.serve import run, worker
 from cli.status import status
@@ -56,7 +57,8 @@ for command in (
     identities,  # the same person across channels: suggestions, links
     status,  # the backlog
     calendar_group,  # working days and deadlines
-    report_group,  # the SKM index
+    queue_group,  # the walk-in desk's queue numbers
+    report_group,  # the SKM index and the queue's figures
     triage_group,  # the classifier on a file: classify, eval
 ):
     cli.add_command(command)

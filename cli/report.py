@@ -63,3 +63,42 @@ def _row(index: Any, first: date, last: date) -> dict[str, Any]:
         "grade": index.grade,
         "performance": index.performance,
     }
+
+
+@report_group.command("queue")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), required=True, help="First day (local).")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Last day, included (local).")
+@FORMAT
+@click.pass_context
+@fail_cleanly
+def queue(ctx: click.Context, start: datetime, end: datetime, output: str) -> None:
+    """The walk-in desk per counter and day from --from to --to: visitors (numbers taken), waiting
+    time from taking the number to its first call (median, 90th percentile, minutes), not present
+    (set aside, never served) and served."""
+    from dataclasses import asdict
+
+    from visitor_queue.figures import day_figures
+
+    loaded = settings(ctx)
+    first, last = start.date(), end.date()
+    if last < first:
+        raise click.BadParameter("--to is before --from", param_hint="--to")
+    with connection(ctx) as reader:
+        rows = [asdict(figures) for figures in day_figures(reader, loaded.queue, first, last)]
+
+    def table(data: list[dict[str, Any]]) -> None:
+        if not data:
+            click.echo(f"no queue number taken from {first} to {last}")
+            return
+        for row in data:
+            click.echo(
+                f"{row['day']}  {row['counter_name']:<18} visitors {row['visitors']:>4}  served {row['served']:>4}  "
+                f"not present {row['not_present']:>3}  waiting {row['waiting']:>3}  "
+                f"wait median {_minutes(row['wait_median_minutes'])}  p90 {_minutes(row['wait_p90_minutes'])}"
+            )
+
+    emit(rows, output == "json", table, loaded.zone)
+
+
+def _minutes(value: float | None) -> str:
+    return "-" if value is None else f"{value} min"

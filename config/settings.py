@@ -164,6 +164,42 @@ class ConsoleSettings(_Section):
     """The language of the login page, and of a new officer unless ``officers add --language``."""
 
 
+class QueueCounter(_Section):
+    """A counter (*loket*) of the walk-in desk, whose numbers start with its prefix: ``A001``."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")
+    name: str = Field(min_length=1, max_length=64)
+    """What the display, the ticket and the announcement call it: ``Loket Pengaduan``."""
+    prefix: str = Field(pattern=r"^[A-Z]{1,3}$")
+
+
+class QueueSettings(_Section):
+    """The walk-in desk's queue numbers (``satupintu queue ...``, the counter and display pages)."""
+
+    enabled: bool = False
+    calls_before_skip: int = Field(default=3, ge=1, le=10)
+    """Calls of a number with nobody coming before it is set aside as not present."""
+    return_after: int = Field(default=3, ge=0, le=50)
+    """A set-aside visitor who comes back is called again after this many waiting numbers."""
+    counters: list[QueueCounter] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> QueueSettings:
+        for field in ("key", "prefix"):
+            values = [getattr(counter, field) for counter in self.counters]
+            twice = sorted({value for value in values if values.count(value) > 1})
+            if twice:
+                raise ValueError(f"counters share a {field}: {', '.join(twice)}")
+        if any(counter.key == "display" for counter in self.counters):
+            raise ValueError("a counter cannot be called 'display' (the waiting room's page has that address)")
+        if self.enabled and not self.counters:
+            raise ValueError("enabled without a counter: add [[queue.counters]] with key, name and prefix")
+        return self
+
+    def counter(self, key: str) -> QueueCounter | None:
+        return next((counter for counter in self.counters if counter.key == key), None)
+
+
 class SurveySettings(_Section):
     """The satisfaction survey (SKM) sent once per resolved case."""
 
@@ -322,6 +358,7 @@ class Settings(BaseSettings):
     access: AccessSettings = Field(default_factory=AccessSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     survey: SurveySettings = Field(default_factory=SurveySettings)
+    queue: QueueSettings = Field(default_factory=QueueSettings)
     tracking: TrackingSettings = Field(default_factory=TrackingSettings)
     triage: TriageSettings = Field(default_factory=TriageSettings)
     replies: ReplySettings = Field(default_factory=ReplySettings)

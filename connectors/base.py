@@ -516,6 +516,8 @@ class ConnectorContext:
     mailer: Mailer | None = None
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Makassar"))
     """The unit's zone (``timezone``): what dates typed without one (a phone log's) are read in."""
+    public_url: str = "http://127.0.0.1:8080"
+    """``[survey] public_url``: where reporters reach the public pages (printed on paper forms)."""
 
 
 # --- the contract ------------------------------------------------------------------------------

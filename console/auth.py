@@ -63,6 +63,11 @@ HOME_PATH = "/console/"
 PUBLIC_API_ROUTES = frozenset({REPORTS_PATH, REPORTS_PATH + "/{report_id}", STATUS_API})
 """The reporters' endpoints, by the route the router matched (not by a path string a crafted URL
 could make look alike): they stay public."""
+QUEUE_DISPLAY = "/console/queue/display"
+QUEUE_DISPLAY_FEED = "/console/queue/display.json"
+PUBLIC_CONSOLE_ROUTES = frozenset({QUEUE_DISPLAY, QUEUE_DISPLAY_FEED})
+"""The waiting room's display of queue numbers (``console/queue_pages.py``): numbers and counter
+names only, on a screen nobody signs in at."""
 COOKIE = "satupintu_session"
 CSRF_FIELD = "_csrf"
 CSRF_HEADER = "X-CSRF-Token"
@@ -237,7 +242,12 @@ def middleware(gate: Gate) -> Middleware:
         path = request.path
         api = path.startswith(API_PREFIX)
         console = path.startswith(CONSOLE_PREFIX) or path == CONSOLE_PREFIX.rstrip("/")
-        if not (api or console) or path.startswith(STATIC_PREFIX) or (api and _public(request)):
+        if (
+            not (api or console)
+            or path.startswith(STATIC_PREFIX)
+            or (api and _public(request))
+            or (console and _matched(request) in PUBLIC_CONSOLE_ROUTES)
+        ):
             return await handler(request)
         bearer = _bearer(request)
         if bearer is not None:
@@ -266,6 +276,14 @@ def middleware(gate: Gate) -> Middleware:
         return await handler(request)
 
     return guard
+
+
+def _matched(request: web.Request) -> str | None:
+    """The route the router matched, by its pattern; None for a 404 or 405."""
+    info = request.match_info
+    if info.http_exception is None and info.route.resource is not None:
+        return info.route.resource.canonical
+    return None
 
 
 def _public(request: web.Request) -> bool:

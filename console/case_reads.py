@@ -17,17 +17,19 @@ from console.records import (
     CaseDetail,
     DeadlineInfo,
     LinkedReporter,
+    QueueVisit,
     ReporterInfo,
     SuggestedLink,
     ThreadEntry,
 )
-from storage import identities
+from storage import identities, queue_numbers
 from storage.cases import case_reporter
 from storage.db import utcnow
 from storage.models import CaseMove
 from storage.tables import ATTACHMENTS, CASES, EVENTS, IDENTITY, MEDIA, MESSAGES, OUTBOX, REPORTER
 from triage.deadlines import DEADLINES
 from triage.tracking import parse_tracking_number
+from visitor_queue.line import written
 
 MOVES = CaseMove.__table__  # type: ignore[attr-defined]
 MET_BY = {
@@ -63,6 +65,7 @@ def case_detail(
         previous_case=numbers.get(case["previous_case_id"]),
         merged_into=numbers.get(case["merged_into_id"]),
         related=_related(connection, case["id"]),
+        queue_visits=_queue_visits(connection, case["id"]),
     )
 
 
@@ -286,3 +289,23 @@ def attachment(connection: Connection, attachment_id: str, scope_unit: str | Non
         tracking_number=row.tracking_number,
         confidential=bool(row.confidential),
     )
+
+
+def _queue_visits(connection: Connection, case_id: int) -> list[QueueVisit]:
+    """The queue numbers of the case's walk-in visits (``visit:<day>:<number>``, connectors/walkin)."""
+    visits = []
+    keys = connection.execute(
+        select(MESSAGES.c.channel_message_id)
+        .where(and_(MESSAGES.c.case_id == case_id, MESSAGES.c.channel == "walkin"))
+        .order_by(MESSAGES.c.id)
+    ).scalars()
+    for key in keys:
+        kind, _, rest = (key or "").partition(":")
+        day, _, number = rest.partition(":")
+        if kind != "visit" or not number:
+            continue
+        number = written(number) or number
+        ticket = queue_numbers.ticket_of_day(connection, day, number)
+        waited = ticket.called_at - ticket.taken_at if ticket is not None and ticket.called_at else None
+        visits.append(QueueVisit(number, day, ticket.counter if ticket is not None else None, waited))
+    return visits

@@ -26,11 +26,12 @@ from console.access import may_act
 from console.auth import officer_of
 from console.render import page, problem, translator
 from storage.blobs import BlobStore
-from storage.db import reading
+from storage.db import reading, transaction
 from storage.tables import ATTACHMENTS
 
 if TYPE_CHECKING:
     from pipeline.app import Parts
+    from triage import lifecycle
 
 WALKIN = "/console/register/walkin"
 LETTER = "/console/register/letter"
@@ -39,7 +40,7 @@ WAIT_SECONDS = 15.0
 """How long a registration waits for its case before answering "stored, the number follows"."""
 MAX_FILES = 10
 TEXT_FIELDS = ("queue_number", "name", "nik", "medium", "agenda_number", "sender", "dated", "subject", "phone", "email")
-LIMITS = {"text": 20_000, "name": 255, "sender": 255, "subject": 255, "email": 320}
+LIMITS = {"text": 20_000, "answered": 20_000, "name": 255, "sender": 255, "subject": 255, "email": 320}
 DEFAULT_LIMIT = 64
 FIELD_KEYS = {
     "queue_number": "reg.queue_number",
@@ -53,6 +54,7 @@ FIELD_KEYS = {
     "dated": "reg.dated",
     "subject": "reg.subject",
     "name": "reg.name",
+    "answered": "reg.answered",
 }
 
 
@@ -72,6 +74,7 @@ class DeskForms:
     def __init__(self, parts: Parts) -> None:
         self.parts = parts
         self.blobs = BlobStore(parts.settings.blob_dir)
+        self._lifecycle: lifecycle.Desk | None = None
 
     def _kind(self, request: web.Request) -> str:
         return "walkin" if request.path == WALKIN else "letter"
@@ -83,7 +86,8 @@ class DeskForms:
         kind = self._kind(request)
         if kind not in self.parts.channels:
             return problem(request, 404, "reg.disabled", channel=kind)
-        return self._page(request, kind, {"medium": MEDIA[0]})
+        prefilled = {"medium": MEDIA[0], "queue_number": request.query.get("queue_number", "")[:DEFAULT_LIMIT]}
+        return self._page(request, kind, prefilled)
 
     def _page(
         self, request: web.Request, kind: str, form: Mapping[str, str], status: int = 200, **extra: Any
@@ -110,7 +114,7 @@ class DeskForms:
             posted = await request.post()
         except ValueError:  # a body that is not the form it claims to be (bytes that do not decode)
             return problem(request, 400, "error.bad_request", reason="the form could not be read")
-        form = {name: _text(posted.get(name)) for name in (*TEXT_FIELDS, "text")}
+        form = {name: _text(posted.get(name)) for name in (*TEXT_FIELDS, "text", "answered")}
         too_long = [name for name, value in form.items() if len(value) > LIMITS.get(name, DEFAULT_LIMIT)]
         if too_long:
             errors = [
@@ -145,6 +149,10 @@ class DeskForms:
         if registration.tracking_number and registration.receipt_pdf:
             result["receipt_id"] = await asyncio.to_thread(
                 self._receipt_id, registration.tracking_number, registration.receipt_pdf["sha256"]
+            )
+        if kind == "walkin" and form["answered"] and registration.tracking_number:
+            result["answered"] = await asyncio.to_thread(
+                self._answered, registration.tracking_number, officer.name, form["answered"]
             )
         blank = {"medium": form["medium"] or MEDIA[0]} if kind == "letter" else {}
         return self._page(request, kind, blank, 200, result=result)
@@ -212,6 +220,19 @@ class DeskForms:
             return register_message(desk, message, came_by, WAIT_SECONDS)
         finally:
             publisher.close()
+
+    def _answered(self, tracking_number: str, by: str, answer: str) -> str | None:
+        """Records the answer given at the counter and closes the case; the reason it could not be."""
+        from triage import lifecycle
+
+        if self._lifecycle is None:
+            self._lifecycle = lifecycle.Desk.from_parts(self.parts)
+        try:
+            with transaction(self.parts.engine) as writer:
+                lifecycle.answered_at_desk(writer, self._lifecycle, tracking_number, by, answer=answer)
+        except lifecycle.Refused as exc:
+            return str(exc)
+        return None
 
     def _receipt_id(self, tracking_number: str, sha256: str) -> str | None:
         with reading(self.parts.engine) as connection:

@@ -19,17 +19,18 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from config.routing import KINDS
-from console import caseforms, desk, i18n, live, pageviews
+from console import caseforms, desk, i18n, live, pageviews, queue_pages
 from console.access import may_act, may_see_reporter, protected, record_identity_view, unit_scope
 from console.auth import Officer, officer_of, safe_next
 from console.queries import MIN_SEARCH, BadQuery, CaseDetail, InboxFilter, attachment, case_detail, dashboard, inbox
-from console.render import DESK_KEY, LANGUAGE_KEY, ZONE_KEY, page, problem, translator
+from console.render import DESK_KEY, LANGUAGE_KEY, QUEUE_KEY, ZONE_KEY, page, problem, translator
 from console.views import masked_detail
 from storage.blobs import BlobStore
 from storage.db import reading, transaction, utcnow
 from storage.models import CASE_STATUSES
 from storage.officers import active_officers_of_unit
 from triage.tracking import parse_tracking_number
+from visitor_queue.figures import day_figures
 
 if TYPE_CHECKING:
     from pipeline.app import Parts
@@ -53,6 +54,7 @@ def setup(app: web.Application, parts: Parts) -> None:
     app[ZONE_KEY] = parts.settings.zone
     app[LANGUAGE_KEY] = parts.settings.console.language
     app[DESK_KEY] = frozenset(parts.channels) & {"walkin", "letter"}
+    app[QUEUE_KEY] = parts.settings.queue.enabled
     pages = Pages(parts)
     app.add_routes(
         [
@@ -68,6 +70,7 @@ def setup(app: web.Application, parts: Parts) -> None:
     )
     caseforms.setup(app, parts, pages.case_page)
     desk.setup(app, parts)
+    queue_pages.setup(app, parts)
     live.setup(app, parts)
 
 
@@ -274,6 +277,7 @@ class Pages:
             deadlines=deadlines,
             next_due=min((d for d in deadlines if d["running"]), key=lambda d: d["due"], default=None),
             routing=detail.routing_rules,
+            visits=pageviews.queue_visits_view(t, detail.queue_visits, self.parts.settings.queue),
             audit=pageviews.audit_view(t, detail.events),
             forms=forms,
             choices=caseforms.choices(self.parts, case, ways, visible, staff),
@@ -330,16 +334,21 @@ class Pages:
         now = utcnow()
         zone = self.parts.settings.zone
 
+        queue = self.parts.settings.queue
+        today = now.astimezone(zone).date()
+
         def read() -> Any:
             with reading(self.engine) as connection:
-                return dashboard(connection, scope, now, channels=self._channels(), zone=zone)
+                board = dashboard(connection, scope, now, channels=self._channels(), zone=zone)
+                return board, day_figures(connection, queue, today, today) if queue.enabled else []
 
-        board = await asyncio.to_thread(read)
+        board, queue_today = await asyncio.to_thread(read)
         return page(
             request,
             "dashboard.html",
             section="dashboard",
             board=dashboard_view(t, board, self.units, now),
+            queue_today=queue_today,
             live=live.LIVE,
             may_register=may_act(officer),
         )

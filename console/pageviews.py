@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from config.settings import QueueSettings
 from connectors.pages import size_text
 from console.i18n import Translator
 from console.queries import (
@@ -21,6 +22,7 @@ from console.queries import (
     ReporterInfo,
     ThreadEntry,
 )
+from console.records import QueueVisit
 
 VIEWABLE = frozenset(
     {"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain", "audio/ogg", "audio/mpeg"}
@@ -190,3 +192,16 @@ def reporter_view(reporter: ReporterInfo | None, *, visible: bool, protected: bo
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def queue_visits_view(t: Translator, visits: Sequence[QueueVisit], queue: QueueSettings) -> list[str]:
+    """Each walk-in visit's queue number as the case page lists it: number, counter, waiting time."""
+    shown = []
+    for visit in visits:
+        counter = queue.counter(visit.counter) if visit.counter else None
+        if counter is None or visit.waited is None:
+            shown.append(visit.number)
+            continue
+        minutes = int(visit.waited.total_seconds() // 60)
+        shown.append(t("case.queue_value", number=visit.number, counter=counter.name, minutes=minutes))
+    return shown

@@ -205,6 +205,20 @@ class CaseDetail:
     merged_into: str | None = None
     related: list[str] = field(default_factory=list)
     """Cases merged into this one, or split from it, by tracking number."""
+    queue_visits: list[QueueVisit] = field(default_factory=list)
+    """The walk-in visits of the case, with the queue number each had."""
+
+
+@dataclass(frozen=True, slots=True)
+class QueueVisit:
+    """A walk-in visit's queue number, and what the queue knows of it (nothing for a number
+    written by hand while the queue was off)."""
+
+    number: str
+    day: str
+    counter: str | None
+    waited: timedelta | None
+    """From taking the number to its first call."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,8 @@ ZONE_KEY: web.AppKey[ZoneInfo] = web.AppKey("console_zone", ZoneInfo)
 LANGUAGE_KEY: web.AppKey[str] = web.AppKey("console_language", str)
 DESK_KEY: web.AppKey[frozenset[str]] = web.AppKey("console_desk_channels", frozenset)
 """The desk's channels that are enabled (``walkin``, ``letter``): the registration forms shown."""
+QUEUE_KEY: web.AppKey[bool] = web.AppKey("console_queue", bool)
+"""Whether the walk-in desk's queue numbers are on (``[queue] enabled``): its pages linked."""
 
 _ENVIRONMENT = Environment(
     loader=PackageLoader("console", "templates"),
@@ -73,6 +75,7 @@ def page(
         csrf=csrf_token(request) if officer is not None else "",
         path=request.path_qs,
         desk=request.app.get(DESK_KEY, frozenset()),
+        queue_on=request.app.get(QUEUE_KEY, False),
         moment=lambda value: moment(value, zone),
         **context,
     )

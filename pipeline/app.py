@@ -84,7 +84,10 @@ class Parts:
 
     def connectors(self) -> dict[str, Connector[Any]]:
         """A fresh set of enabled connectors (each event loop gets its own clients)."""
-        return load_enabled(self.settings.connectors, ConnectorContext(mailer=self.mailer, zone=self.settings.zone))
+        context = ConnectorContext(
+            mailer=self.mailer, zone=self.settings.zone, public_url=self.settings.survey.public_url
+        )
+        return load_enabled(self.settings.connectors, context)
 
     def publisher(self) -> Publisher:
         return Publisher(self.topology, self.channels)

@@ -665,3 +665,56 @@ class OfficerToken(SQLModel, table=True):
     created_at: datetime
     used_at: datetime | None = None
     revoked_at: datetime | None = None
+
+
+# --- the walk-in desk's queue numbers (issue 21) ----------------------------------------------------
+
+
+class QueueDay(SQLModel, table=True):
+    """One counter's queue on one day (in the unit's zone): the numbers given so far and the calls
+    made. Every change to that queue first updates this row, so that two officers taking numbers
+    or calling at once wait for each other instead of giving one number twice."""
+
+    __tablename__ = "queue_day"
+    __table_args__ = (UniqueConstraint("counter", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    counter: str = Field(max_length=32)
+    day: str = Field(max_length=10)
+    """ISO date in the unit's zone: numbering restarts each day."""
+    taken: int = 0
+    """The last number given (A007 → 7)."""
+    calls: int = 0
+    """Calls made at this counter today: a display announces each one once."""
+
+
+class QueueTicket(SQLModel, table=True):
+    """A queue number handed to a visitor, from taking to being served or set aside."""
+
+    __tablename__ = "queue_ticket"
+    __table_args__ = (
+        UniqueConstraint("counter", "day", "number"),
+        Index("ix_queue_ticket_line", "counter", "day", "state", "position"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    counter: str = Field(max_length=32)
+    day: str = Field(max_length=10)
+    number: str = Field(max_length=16)
+    """The prefix and three digits: ``A012``."""
+    position: int
+    """The order among the waiting: taken numbers at the end, a returning visitor after a few."""
+    state: str = Field(max_length=16)
+    """waiting, called, set_aside or served."""
+    taken_at: datetime
+    taken_by: str | None = Field(default=None, max_length=64)
+    called_at: datetime | None = None
+    """The first call: the visitor's waiting time ends here."""
+    last_called_at: datetime | None = None
+    calls: int = 0
+    """Calls since the number was last called anew (the three-call rule counts these)."""
+    set_aside_at: datetime | None = None
+    times_set_aside: int = 0
+    returned_at: datetime | None = None
+    served_at: datetime | None = None
+    served_by: str | None = Field(default=None, max_length=64)

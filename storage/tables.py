@@ -17,6 +17,8 @@ from storage.models import (
     Lease,
     MediaRow,
     Outbox,
+    QueueDay,
+    QueueTicket,
     RawMessageRow,
     ReporterIdentity,
     ReporterProfileRow,
@@ -52,3 +54,5 @@ ALERTS = _table(CaseAlert)
 UNIT_INBOX = _table(UnitInboxRow)
 SURVEYS = _table(SurveyRow)
 SURVEY_ANSWERS = _table(SurveyAnswer)
+QUEUE_DAYS = _table(QueueDay)
+QUEUE_TICKETS = _table(QueueTicket)

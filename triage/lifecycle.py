@@ -405,6 +405,30 @@ def close(connection: Connection, desk: Desk, reference: str | int, by: str, *, 
     return Outcome(load(connection, case["id"]))
 
 
+def answered_at_desk(connection: Connection, desk: Desk, reference: str | int, by: str, *, answer: str) -> Outcome:
+    """A question answered at the counter while the visitor waits (an information request, mostly):
+    recorded and closed at once. Every deadline counts as met now; the answer is kept in the audit
+    trail; no unit is notified and nothing is sent, the visitor heard it in person."""
+    case = load(connection, reference)
+    _require(case, "answer at the desk", (CASE_RECEIVED, CASE_VERIFYING))
+    if not answer.strip():
+        raise Refused("answering at the desk needs the answer given, for the record")
+    now = utcnow()
+    values: dict[str, Any] = {
+        "status": CASE_CLOSED,
+        "forwarded_at": case["forwarded_at"] or now,
+        "first_response_at": case["first_response_at"] or now,
+        "resolved_at": now,
+        "closed_at": now,
+    }
+    if case["file_complete_at"] is None:
+        values.update(_completed(desk, case, now))
+    _change(connection, case, values)
+    _event(connection, case, by, "answered_at_desk", {"from": case["status"], "answer": answer.strip()}, now)
+    _event(connection, case, by, "closed", {"note": "answered at the desk"}, now)
+    return Outcome(load(connection, case["id"]))
+
+
 def reject(connection: Connection, desk: Desk, reference: str | int, by: str, *, reason: str) -> Outcome:
     """Not acted on (not our authority, not a matter of public service...): the reason goes to the reporter."""
     case = load(connection, reference)

@@ -308,7 +308,7 @@ def refuse(problems: Sequence[tuple[str, str]]) -> NoReturn:
     sys.exit(EXIT_PROBLEM)
 
 
-def register(ctx: click.Context, message: RawMessage, command: Command) -> None:
+def register(ctx: click.Context, message: RawMessage, command: Command) -> Registration:
     """Store, wait for the case, print and keep the receipt, and say what happened."""
     found = parts(ctx)
     if message.channel not in found.channels:
@@ -358,6 +358,7 @@ def register(ctx: click.Context, message: RawMessage, command: Command) -> None:
             "then to print the receipt",
             err=True,
         )
+    return registration
 
 
 def _table(result: dict[str, Any], zone: ZoneInfo) -> None:

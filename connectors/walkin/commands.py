@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from cli.common import fail_cleanly, settings
+from cli.common import database, fail_cleanly, settings
 from connectors._desk.registration import Command, blob_store, keep_files, refuse, register, registration_options
 from connectors.walkin.connector import visit
 
@@ -26,6 +26,11 @@ def walkin() -> None:
 @click.option("--phone", help="A mobile number: the receipt also goes by WhatsApp or SMS.")
 @click.option("--email", help="An email address: the receipt also goes by email.")
 @click.option("--text", required=True, help="What the visitor reports or asks.")
+@click.option(
+    "--answered",
+    metavar="ANSWER",
+    help="The answer given at the counter (an information request): the case is recorded and closed at once.",
+)
 @registration_options
 @click.pass_context
 @fail_cleanly
@@ -37,6 +42,7 @@ def walkin_add(
     phone: str | None,
     email: str | None,
     text: str,
+    answered: str | None,
     attach: tuple[Path, ...],
     print_to: Path | None,
     wait_seconds: float,
@@ -61,7 +67,27 @@ def walkin_add(
     if isinstance(made, list):
         refuse(made)
     came_by = f"Kunjungan langsung, nomor antrian {made.external_id.rsplit(':', 1)[1]}"
-    register(ctx, made, Command(came_by, wait_seconds, print_to, output == "json"))
+    registration = register(ctx, made, Command(came_by, wait_seconds, print_to, output == "json"))
+    if answered:
+        _answered(ctx, registration.tracking_number, answered, to_stderr=output == "json")
+
+
+def _answered(ctx: click.Context, tracking_number: str | None, answer: str, *, to_stderr: bool) -> None:
+    """Closes the visit's case with the answer given at the counter (said on stderr after JSON)."""
+    from cli.reveal import actor
+    from storage.db import transaction
+    from triage import lifecycle
+
+    if tracking_number is None:
+        raise click.ClickException("the answer was not recorded: the visit has no case yet (run the command again)")
+    with database(ctx) as found:
+        desk = lifecycle.Desk.from_parts(found)
+        try:
+            with transaction(found.engine) as writer:
+                lifecycle.answered_at_desk(writer, desk, tracking_number, actor(), answer=answer)
+        except lifecycle.Refused as exc:
+            raise click.ClickException(f"the answer was not recorded: {exc}") from None
+    click.echo(f"{tracking_number}: answered at the counter, closed", err=to_stderr)
 
 
 COMMANDS = [walkin]

@@ -2,7 +2,8 @@
 
 Inbound: ``POST /api/v1/reports`` (JSON, multipart with attachments, or a plain form) answers 202
 only after the report is stored; ``/pengaduan`` is the public page (an HTML form) posting into
-the same path. ``GET /api/v1/reports/{id}`` is the status resource: the receipt is delivered there
+the same path, and offers the form on paper too (``/pengaduan/formulir.pdf``, which comes back
+as a letter). ``GET /api/v1/reports/{id}`` is the status resource: the receipt is delivered there
 as soon as triage writes it, and so is every later message to the reporter (replies, requests,
 the follow-up report, the survey link); also by email when the reporter gave an address and SMTP
 is configured; the resource tells that email's state.
@@ -64,7 +65,8 @@ class WebformConnector(Connector[WebformConfig], WebhookInbound, Outbound):
         ids = ReportIds(CHANNEL, ingest, secret.get_secret_value() if secret is not None else None)
         intake = Intake(ingest, ids)
         api = ReportsApi(intake, ids, ingest, mails=self.mails_receipts())
-        return [*api.routes(), *ReportPage(intake, ids, ingest, self.context.zone).routes()]
+        page = ReportPage(intake, ids, ingest, self.context.zone, self.context.public_url)
+        return [*api.routes(), *page.routes()]
 
     async def start(self) -> None:
         if self.config.email_receipts and self.context.mailer is None:

@@ -5,10 +5,14 @@ API, then redirects (303) to the report's own page, so that reloading it never p
 That page shows the tracking number as soon as triage issued it, refreshing itself until then,
 and every message written to the reporter (receipt, replies, follow-up report, survey link).
 A hidden ``client_reference`` drawn when the form is shown makes a double submit one report.
+``/pengaduan/formulir.pdf`` is the same report on paper (``paper_form``), for whoever prefers
+to write it by hand and bring or post it: it comes back as a letter.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -21,6 +25,7 @@ from connectors.webform import body
 from connectors.webform.api import public_status, report_status
 from connectors.webform.ids import ReportIds
 from connectors.webform.intake import Intake
+from connectors.webform.paper_form import DEFAULT_OFFICE, paper_form_pdf
 from connectors.webform.schema import MAX_ATTACHMENTS, InvalidSubmission, Problem
 
 PAGE_PATH = "/pengaduan"
@@ -28,6 +33,10 @@ STATUS_PAGE = "/status"
 """The public status page (package ``public_pages``), where a tracking number and a contact are asked."""
 REFRESH_SECONDS = 3
 HTML = "text/html"
+PAPER_FORM_PATH = PAGE_PATH + "/formulir.pdf"
+"""The printable form; a report id (``<digits>-<hex>``, ``ids.py``) can never be this name."""
+PAPER_FORM_FILENAME = "formulir-pengaduan.pdf"
+PAPER_FORM_MAX_AGE = 24 * 60 * 60
 
 FIELD_MESSAGES = {
     "missing": "wajib diisi",
@@ -54,18 +63,39 @@ _TEMPLATES = page_templates("connectors.webform")
 
 
 class ReportPage:
-    def __init__(self, intake: Intake, ids: ReportIds, ingest: Ingest, zone: ZoneInfo) -> None:
+    def __init__(
+        self,
+        intake: Intake,
+        ids: ReportIds,
+        ingest: Ingest,
+        zone: ZoneInfo,
+        public_url: str = "http://127.0.0.1:8080",
+        office: str = DEFAULT_OFFICE,
+    ) -> None:
         self.intake = intake
         self.ids = ids
         self.ingest = ingest
         self.zone = zone
+        self.public_url = public_url
+        self.office = office
 
     def routes(self) -> list[web.RouteDef]:
         return [
             web.get(PAGE_PATH, self.form),
             web.post(PAGE_PATH, self.submit),
+            web.get(PAPER_FORM_PATH, self.paper_form),  # before the report's page: not a report id
             web.get(PAGE_PATH + "/{report_id}", self.report),
         ]
+
+    async def paper_form(self, request: web.Request) -> web.Response:
+        """The blank form as a download; the same for everyone, so any cache may keep it."""
+        pdf, etag = _paper_form(self.office, self.public_url)
+        headers = {"Cache-Control": f"public, max-age={PAPER_FORM_MAX_AGE}", "ETag": etag}
+        wanted = _etags(request.headers.get("If-None-Match", ""))
+        if etag in wanted or "*" in wanted:
+            return web.Response(status=304, headers=headers)
+        headers["Content-Disposition"] = f'attachment; filename="{PAPER_FORM_FILENAME}"'
+        return web.Response(body=pdf, content_type="application/pdf", headers=headers)
 
     async def form(self, request: web.Request) -> web.Response:
         return _form(request, status=200, values={})
@@ -122,6 +152,18 @@ def _form(
     )
     response.headers.update(headers or {})
     return response
+
+
+@functools.cache
+def _paper_form(office: str, public_url: str) -> tuple[bytes, str]:
+    """Built at its first download, then kept for the process: the form never changes while it runs."""
+    pdf = paper_form_pdf(office, public_url)
+    return pdf, f'"{hashlib.sha256(pdf).hexdigest()[:32]}"'
+
+
+def _etags(header: str) -> set[str]:
+    """The tags an ``If-None-Match`` names (weak ones as their strong twins; ``*`` is any)."""
+    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
 
 
 def _refused(request: web.Request, refused: body.Refused, *, values: Mapping[str, Any]) -> web.Response:
