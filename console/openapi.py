@@ -141,6 +141,7 @@ _SHAPES: dict[str, tuple[type, dict[str, Schema]]] = {
     "SuggestedLink": (queries.SuggestedLink, {}),
     "ReporterInfo": (queries.ReporterInfo, {}),
     "AuditEntry": (queries.AuditEntry, {}),
+    "QueueVisit": (queries.QueueVisit, {}),
     "CaseDetail": (queries.CaseDetail, {"case": ref("Case")}),
     "DeadlineStats": (queries.DeadlineStats, {}),
     "ChannelHealth": (queries.ChannelHealth, {}),

@@ -11,9 +11,10 @@ the procedure's "alat komunikasi elektronik tidak berfungsi".
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
@@ -38,6 +39,8 @@ TICKET = "/console/queue/{counter}/tickets/{number}.pdf"
 NEXT_SHOWN = 3
 """Numbers the display lists as next, per counter."""
 STEPS = ("take", "call", "again", "absent", "served", "returned")
+DONE = frozenset({"called", "called_aside", "nobody", "nobody_aside", "absent", "served", "returned"})
+VALUE = re.compile(r"[A-Z0-9]{0,8}")
 
 
 def setup(app: web.Application, parts: Parts) -> None:
@@ -109,7 +112,7 @@ class QueuePages:
             line=line,
             calls_before_skip=self.parts.settings.queue.calls_before_skip,
             announcement=announcement(line.current.number, line.counter.name) if line.current else None,
-            done=request.query.get("done", ""),
+            done=_done(request),
             may_register=officer is not None and may_act(officer),
             walkin="walkin" in self.parts.channels,
             waited=lambda ticket: _minutes(ticket, utcnow()),
@@ -129,7 +132,6 @@ class QueuePages:
             return problem(request, 400, "error.bad_request", reason="the form could not be read")
         number = str(posted.get("number") or "").strip()[:16]
         now = utcnow()
-        t = translator(request)
         try:
             if step == "take":
                 taken = await asyncio.to_thread(self.line.take, key, now, officer.name)
@@ -137,24 +139,22 @@ class QueuePages:
             said = await asyncio.to_thread(self._step, step, key, number, now, officer.name)
         except QueueRefused as exc:
             return problem(request, 409, f"queue.{exc.code.split('.')[0]}", **{**exc.details, "counter": counter.name})
-        raise web.HTTPSeeOther(f"{DOOR}/{quote(key)}?done={quote(t(said[0], **said[1]))}")
+        raise web.HTTPSeeOther(f"{DOOR}/{quote(key)}?{urlencode({'done': said[0], **said[1]})}")
 
-    def _step(self, step: str, key: str, number: str, now: datetime, by: str) -> tuple[str, dict[str, Any]]:
-        """What the step did, as a message key and its values for the page's notice."""
+    def _step(self, step: str, key: str, number: str, now: datetime, by: str) -> tuple[str, dict[str, str]]:
+        """What the step did, as the name of its notice (``queue.done_<name>``) and its values."""
         if step in ("call", "again"):
             made = (self.line.call if step == "call" else self.line.call_again)(key, now)
             if made.ticket is None:
-                return ("queue.done_nobody_aside" if made.set_aside else "queue.done_nobody"), {
-                    "aside": made.set_aside or ""
-                }
-            done = "queue.done_called_aside" if made.set_aside else "queue.done_called"
-            return done, {"number": made.ticket.number, "call": made.call, "aside": made.set_aside or ""}
+                return ("nobody_aside" if made.set_aside else "nobody"), {"aside": made.set_aside or ""}
+            done = "called_aside" if made.set_aside else "called"
+            return done, {"number": made.ticket.number, "call": str(made.call), "aside": made.set_aside or ""}
         if step == "absent":
-            return "queue.done_absent", {"number": self.line.not_present(key, now).number}
+            return "absent", {"number": self.line.not_present(key, now).number}
         if step == "served":
-            return "queue.done_served", {"number": self.line.served(number, now, by).number}
+            return "served", {"number": self.line.served(number, now, by).number}
         ticket, place = self.line.returned(number, now)
-        return "queue.done_returned", {"number": ticket.number, "place": place}
+        return "returned", {"number": ticket.number, "place": str(place)}
 
     # --- the waiting room -------------------------------------------------------------------------
 
@@ -221,6 +221,19 @@ class QueuePages:
             return None
         ahead = sum(1 for row in rows if row.state in (WAITING, CALLED) and row.position < found.position)
         return Taken(Ticket.of(found), ahead)
+
+
+def _done(request: web.Request) -> str:
+    """The notice of the step just done, from the redirect's query: only the notices there are, with
+    values that are queue numbers and counts (a crafted link cannot put words on the page)."""
+    query = request.query
+    name = query.get("done", "")
+    if name not in DONE:
+        return ""
+    values = {field: query.get(field, "") for field in ("number", "aside", "call", "place")}
+    if not all(VALUE.fullmatch(value) for value in values.values()):
+        return ""
+    return translator(request)(f"queue.done_{name}", **values)
 
 
 def _minutes(ticket: Ticket, now: datetime) -> int:

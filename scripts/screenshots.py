@@ -65,6 +65,13 @@ def prepare(console: Served) -> dict[str, str]:
             reply = {"text": "Terima kasih, laporan Anda sudah kami teruskan ke Bagian Sarana dan Prasarana."}
             (await ult.post(f"/console/cases/{projector}/actions/reply", reply)).release()
             (await ult.post(f"/console/cases/{numbers['wifi']}/actions/verify", {})).release()
+            for counter, taken in (("pengaduan", 6), ("informasi", 3)):
+                for _ in range(taken):
+                    (await ult.post(f"/console/queue/{counter}/take")).release()
+            for step, fields in (("call", {}), ("served", {"number": "A001"}), ("call", {}), ("absent", {})):
+                (await ult.post(f"/console/queue/pengaduan/{step}", fields)).release()
+            (await ult.post("/console/queue/pengaduan/call")).release()
+            (await ult.post("/console/queue/informasi/call")).release()
 
     console.run(work)
     return numbers
@@ -105,6 +112,11 @@ def desktop(console: Served, numbers: dict[str, str], out: Path) -> None:
         shoot(driver, out / "dashboard.png")
         driver.get(f"{console.base_url}/console/register/walkin")
         shoot(driver, out / "register-walkin.png")
+        driver.get(f"{console.base_url}/console/queue/pengaduan")
+        shoot(driver, out / "queue-counter.png")
+        driver.get(f"{console.base_url}/console/queue/display")
+        wait_for(driver, lambda d: d.find_element(By.CSS_SELECTOR, '[data-role="current"]').text != "—")
+        shoot(driver, out / "queue-display.png", full=False)
 
 
 def phone(console: Served, numbers: dict[str, str], out: Path) -> None:

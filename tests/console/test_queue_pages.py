@@ -8,13 +8,12 @@ import io
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
-from urllib.parse import unquote
 
 import aiohttp
 import pytest
 from pypdf import PdfReader
 
-from tests.console.support import console_app, logged_in
+from tests.console.support import Browser, console_app, logged_in
 from tests.support import Running, eventually, make_settings
 
 VISIT = "Saya ingin menanyakan syarat legalisir ijazah untuk alumni."
@@ -27,12 +26,18 @@ async def app(tmp_path: Path, either_database: dict[str, str]) -> AsyncIterator[
         yield running
 
 
-async def step(browser: object, path: str, **fields: str) -> tuple[int, str]:
-    """A counter's button: the status and, after its redirect, what the page says was done."""
-    response = await browser.post(path, fields)  # type: ignore[attr-defined]
+async def step(browser: Browser, path: str, **fields: str) -> tuple[int, str]:
+    """A counter's button: the status and what the page it leads to says was done (or the refusal)."""
+    response = await browser.post(path, fields)
     async with response:
-        location = response.headers.get("Location", "")
-        return response.status, unquote(location.partition("done=")[2]) or await response.text()
+        if response.status != 303:
+            return response.status, await response.text()
+        location = response.headers["Location"]
+    if "done=" not in location:
+        return 303, location
+    async with browser.http.get(location) as page:
+        done = re.search(r'id="queue-done">([^<]*)</p>', await page.text())
+    return 303, done.group(1) if done else ""
 
 
 async def test_a_number_taken_at_the_door_is_called_at_the_counter_and_shown_in_the_waiting_room(
@@ -87,6 +92,9 @@ async def test_a_number_taken_at_the_door_is_called_at_the_counter_and_shown_in_
         assert back == "A001 kembali ke antrian, urutan ke-1."
         _, served = await step(ult, "/console/queue/pengaduan/served", number="A002")
         assert served == "A002 selesai dilayani."
+        crafted = "/console/queue/pengaduan?done=served&number=Telepon+0812+sekarang"
+        async with ult.http.get(crafted) as response:
+            assert 'id="queue-done"' not in await response.text()  # a link cannot put words on the page
         async with ult.http.get("/console/queue/pengaduan") as response:
             counter = await response.text()
         assert 'id="q-call"' in counter and "1 menunggu" in counter and "1 selesai dilayani" in counter
@@ -132,6 +140,10 @@ async def test_a_visit_registered_with_its_queue_number_shows_the_number_counter
             case = await response.text()
         assert re.search(r'<dd class="queue-visit">B001, Loket Informasi, menunggu \d+ menit</dd>', case)
         assert "dijawab di loket" in case and "Bawa ijazah asli" in case
+        async with ult.http.get(f"/api/v1/cases/{number.group(1)}") as response:
+            [visit] = (await response.json())["queue_visits"]
+        assert (visit["number"], visit["counter"], visit["day"]) == ("B001", "informasi", visit["day"])
+        assert visit["waited"] >= 0
 
         response = await ult.post("/console/register/walkin", {"queue_number": "B009", "text": "Lampu lorong mati."})
         async with response:
