@@ -306,3 +306,62 @@ def test_fear_of_a_person_keeps_the_case_confidential_without_moving_it(assessor
     assert found.confidential and found.unit == "akademik"
     assert any(reason.startswith("waspada.takut_pada_orang: ") for reason in found.reasons)
     assert not assess(assessor, "takut telat bayar UKT, VA sy belum muncul").confidential
+
+
+ROUND_FIVE = [
+    # harm described by what was done
+    (
+        "penjaga kos kampus suka berdiri di balik dinding kamar mandi pas kami mandi, ada lubang di atasnya",
+        "ppkpt",
+        True,
+    ),
+    ("pak pemilik rumah tempat kami KKN pernah masuk ke kamar kami tengah malam tanpa izin", "ppkpt", True),
+    ("senior ngirim foto2 bugil ke japri sy jam 1 malam, sy ga pernah minta", "ppkpt", True),
+    ("pas malam keakraban kami disuruh lepas baju sampai tinggal pakaian dalam, katanya tradisi", "ppkpt", True),
+    ("asdos itu memeluk sy dari belakang waktu sy sendirian di lab", "ppkpt", True),
+    ("dosen wali ngelus2 tangan sy tiap perwalian, trs kasih hadiah jam tangan", "ppkpt", True),
+    # secrecy and the fear of losing one's place
+    (
+        "gaji honorer kami telat 3 bulan. mohon laporan ini tidak diteruskan ke kepala bagian dengan nama saya",
+        "kepegawaian",
+        True,
+    ),
+    (
+        "sy khawatir kontrak sy tidak diperpanjang kalau ketahuan sy yg ngadu soal lembur yg ga dibayar",
+        "kepegawaian",
+        True,
+    ),
+    # money and papers
+    (
+        "soal UTS statistika minggu lalu ternyata sama persis dengan file di grup, kabarnya dibeli dari orang prodi",
+        "spi",
+        True,
+    ),
+    ("sy disuruh tanda tangan kwitansi kosong buat honor kegiatan yg sy ga ikut", "spi", True),
+    ("nota makan rapat di LPJ itu dibuat sendiri sama bendahara, rumah makannya aja udah tutup", "spi", True),
+]
+NOT_A_DISCLOSURE = [
+    ("akun SSO sy terkunci, waktu reset ditanya pertanyaan rahasia tp sy lupa jawabannya", "tik", False),
+    ("Could you send my confidential transcript to the University of Osaka? How long does it take?", "akademik", False),
+    ("boleh ga pakai laptop pribadi buat ujian online?", "akademik", False),
+    ("satpam asrama sy paham aturannya, usul aja ada bel di gerbang buat yg pulang malam", "sarpras", False),
+    (
+        "Penelepon menanyakan dasar biaya legalisir; ia menegaskan tidak menuduh adanya pungutan liar.",
+        "akademik",
+        False,
+    ),
+]
+"""Written for round 5 from the misses of blind batches b7-b8 (docs/triage.md): the words people
+use, not the batches' rows."""
+
+
+@pytest.mark.parametrize(("text", "unit", "confidential"), ROUND_FIVE)
+def test_round_five_disclosures(assessor: Assessor, text: str, unit: str, confidential: bool) -> None:
+    check(assessor, text, unit, confidential)
+
+
+@pytest.mark.parametrize(("text", "unit", "confidential"), NOT_A_DISCLOSURE)
+def test_words_of_secrecy_or_money_in_another_sense_keep_a_case_open(
+    assessor: Assessor, text: str, unit: str, confidential: bool
+) -> None:
+    check(assessor, text, unit, confidential)

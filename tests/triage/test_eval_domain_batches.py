@@ -22,16 +22,19 @@ from triage.evaluation import Evaluation, Scores, evaluate, read_rows
 FIXTURES = Path(__file__).with_name("fixtures")
 CITY = Path(__file__).resolve().parents[2] / "examples" / "city" / "routing.toml"
 FIRST_UNIVERSITY_BATCHES = ("domain-uni-b1.csv", "domain-uni-b2.csv", "domain-uni-b3.csv")
-UNIVERSITY_BATCHES = (*FIRST_UNIVERSITY_BATCHES, "domain-uni-b4.csv", "domain-uni-b5.csv", "domain-uni-b6.csv")
-CITY_BATCHES = ("domain-city-b1.csv", "domain-city-b2.csv", "domain-city-b3.csv")
+UNIVERSITY_BATCHES = (
+    *FIRST_UNIVERSITY_BATCHES,
+    *(f"domain-uni-b{n}.csv" for n in range(4, 11)),
+)
+CITY_BATCHES = tuple(f"domain-city-b{n}.csv" for n in range(1, 6))
 PROBES = ("probe-p0.csv", "probe-p2.csv", "probe-p3.csv", "probe-hard-negatives.csv")
 HARD_NEGATIVES = ("probe-hard-negatives.csv", "probe-hard-negatives-2.csv", "probe-hard-negatives-3.csv")
 TARGETS = {"kind": 0.95, "unit": 0.90, "complete": 0.90}
 CONFIDENTIAL_PRECISION = 0.85
 CITY_TARGET = 0.75
 CITY_FITTED_FLOOR = 0.90
-"""The city batches score 0.98, 0.96 and 0.967 after the rules were generalised (0.88, 0.80
-and 0.833 before)."""
+"""The city batches score 0.98, 0.96, 0.967, 0.94 and 0.92 now (held out: 0.88, 0.80, 0.833,
+0.94 and 0.92; docs/triage.md)."""
 
 
 def _assessor(routing: RoutingConfig) -> Assessor:
@@ -73,7 +76,9 @@ def _pooled(university: tuple[RoutingConfig, Assessor], names: tuple[str, ...]) 
     return pooled
 
 
-@pytest.mark.parametrize(("names", "rows"), [(FIRST_UNIVERSITY_BATCHES, 180), (UNIVERSITY_BATCHES, 360)])
+@pytest.mark.parametrize(
+    ("names", "rows"), [(FIRST_UNIVERSITY_BATCHES, 180), (UNIVERSITY_BATCHES, 60 * len(UNIVERSITY_BATCHES))]
+)
 def test_the_university_batches_hold_the_kind_unit_and_complete_targets(
     university: tuple[RoutingConfig, Assessor], names: tuple[str, ...], rows: int
 ) -> None:
