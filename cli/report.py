@@ -1,4 +1,4 @@
-"""``satupintu report``: figures for the unit's periodic reports (the SKM index)."""
+"""``satupintu report``: figures for the unit's periodic reports (the SKM index, the walk-in queue)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,13 @@ import click
 
 from cli.common import FORMAT, connection, emit, fail_cleanly, settings
 
+PERIOD_FROM = click.option(
+    "--from", "start", type=click.DateTime(["%Y-%m-%d"]), required=True, help="First day (local)."
+)
+PERIOD_TO = click.option(
+    "--to", "end", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Last day, included (local)."
+)
+
 
 @click.group("report")
 def report_group() -> None:
@@ -16,8 +23,8 @@ def report_group() -> None:
 
 
 @report_group.command("skm")
-@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), required=True, help="First day (local).")
-@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Last day, included (local).")
+@PERIOD_FROM
+@PERIOD_TO
 @FORMAT
 @click.pass_context
 @fail_cleanly
@@ -66,8 +73,8 @@ def _row(index: Any, first: date, last: date) -> dict[str, Any]:
 
 
 @report_group.command("queue")
-@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), required=True, help="First day (local).")
-@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Last day, included (local).")
+@PERIOD_FROM
+@PERIOD_TO
 @FORMAT
 @click.pass_context
 @fail_cleanly

@@ -20,7 +20,8 @@ Decision rules (see the module tests for examples):
   "uang" + "minta" + "biar cepat". Its words are matched apart from the phrases, so they never
   take words from a phrase; the reasons list the word of each family.
 * **negation** - a hit of a ``negatable`` rule right after a ``[negation]`` word does not count
-  ("tidak ada pungli kok" accuses no one); the reasons say what was cancelled.
+  ("tidak ada pungli kok" accuses no one), nor does the same phrase where the message repeats it
+  ("banyak yang ngira itu pungli, padahal tidak ada pungli"); the reasons say what was cancelled.
 * **priority** - ``high`` when the unit is sensitive or a rule with ``priority = "high"`` fired.
 * **complete** - the ``[completeness]`` heuristics of the config.
 * **rules** - names of the rules that counted, highest total weight first (ties: first
@@ -399,6 +400,8 @@ class Classifier:
         unit_hits = self._units.hits(unit_spans)
         kind_hits = self._kinds.hits(kind_spans)
         flag_hits = self._flags.hits(flag_spans)
+        if negated:
+            negated = self._negated_throughout(tokens, negated, unit_hits + kind_hits + flag_hits)
         family_hits = [
             hit for channel, spans in zip(self._together, family_spans, strict=True) for hit in channel.hits(spans)
         ]
@@ -439,6 +442,18 @@ class Classifier:
             rules=names + declared_rule,
             reasons=reasons + tuple(f"{DECLARED_KIND_RULE}: {kind}" for _ in declared_rule),
         )
+
+    def _negated_throughout(self, tokens: Sequence[str], negated: dict[int, int], hits: _Hits) -> dict[int, int]:
+        """A phrase the writer negates ("tidak ada pungli kok") is cancelled where the message repeats
+        it as others' words too ("banyak yang mengira itu pungli"): the writer accuses no one."""
+        said: dict[tuple[str, ...], int] = {}
+        for start, end, owners in hits:
+            if start in negated and any(self._negatable[owner.rule] for owner in owners):
+                said.setdefault(tuple(tokens[start:end]), negated[start])
+        if not said:
+            return negated
+        again = {start: said[words] for start, end, _ in hits if (words := tuple(tokens[start:end])) in said}
+        return {**again, **negated}
 
     def _co_occurring(self, hits: _Hits, negated: Container[int]) -> dict[int, list[tuple[int, int]]]:
         """The ``together`` rules whose every family has a (not negated) word, and those words."""

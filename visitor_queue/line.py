@@ -263,16 +263,6 @@ class Line:
             calls=calls,
         )
 
-    def find(self, number: str, day: str) -> Ticket | None:
-        """The ticket of ``number`` on ``day`` (ISO), if one was given: what a walk-in case shows."""
-        try:
-            counter, number = self.counter_of(number)
-        except QueueRefused:
-            return None
-        with reading(self.engine) as connection:
-            row = store.ticket(connection, counter.key, day, number)
-        return Ticket.of(row) if row is not None else None
-
     # --- helpers -----------------------------------------------------------------------------------
 
     def _call(

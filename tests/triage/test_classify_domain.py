@@ -339,6 +339,11 @@ ROUND_FIVE = [
     ),
     ("sy disuruh tanda tangan kwitansi kosong buat honor kegiatan yg sy ga ikut", "spi", True),
     ("nota makan rapat di LPJ itu dibuat sendiri sama bendahara, rumah makannya aja udah tutup", "spi", True),
+    # round 7
+    ("Penelepon enggan menyebut nama; lift gedung rektorat macet sejak kemarin", "sarpras", True),
+    ("asisten lab yang baru diangkat itu keponakan ketua jurusan, padahal tidak ikut tes", "spi", True),
+    ("ada titipan 3 nama dari pimpinan, panitia disuruh meloloskan walau nilainya kurang", "spi", True),
+    ("ada akun palsu ngirim foto sy yg diedit jadi ga pantes ke teman2 sekelas", "ppkpt", True),
 ]
 NOT_A_DISCLOSURE = [
     ("akun SSO sy terkunci, waktu reset ditanya pertanyaan rahasia tp sy lupa jawabannya", "tik", False),
