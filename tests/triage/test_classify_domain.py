@@ -344,6 +344,9 @@ ROUND_FIVE = [
     ("asisten lab yang baru diangkat itu keponakan ketua jurusan, padahal tidak ikut tes", "spi", True),
     ("ada titipan 3 nama dari pimpinan, panitia disuruh meloloskan walau nilainya kurang", "spi", True),
     ("ada akun palsu ngirim foto sy yg diedit jadi ga pantes ke teman2 sekelas", "ppkpt", True),
+    # round 9
+    ("di eskalator gedung B ada cowok ngarahin hp ke bawah rok mahasiswi", "ppkpt", True),
+    ("My lab supervisor keeps sending me photos of himself without a shirt late at night", "ppkpt", True),
 ]
 NOT_A_DISCLOSURE = [
     ("akun SSO sy terkunci, waktu reset ditanya pertanyaan rahasia tp sy lupa jawabannya", "tik", False),
@@ -354,7 +357,23 @@ NOT_A_DISCLOSURE = [
         "Penelepon menanyakan dasar biaya legalisir; ia menegaskan tidak menuduh adanya pungutan liar.",
         "akademik",
         False,
+    ),  # round 7
+    (
+        "banyak yg ngira biaya wisuda itu pungli, padahal tidak ada pungli kok, semua lewat VA. "
+        "saran: rinciannya dipajang",
+        "keuangan",
+        False,
     ),
+    ("titipan berkas legalisir sy di loket akademik bisa diambil kapan?", "akademik", False),
+    # round 8
+    ("banyak sampah plastik berserakan di bawah meja kantin tiap siang", "sarpras", False),
+    ("sy sudah bayar biaya wisuda di teller bank, slip setoran ada, tp nama sy belum terdaftar", "keuangan", False),
+    ("kursi kuliah tanpa meja lipat, kami harus menulis di pangkuan waktu ujian", "sarpras", False),
+    # round 9
+    ("biaya praktikum 200rb itu resmi kah? tmn sy bilang itu pungli, sy mau mastiin sebelum bayar", "keuangan", False),
+    ("file berisi NIK dan nomor HP penerima beasiswa beredar di grup angkatan", "tik", False),
+    ("jawaban kuis di e-learning ke submit sendiri padahal waktunya masih ada, nilai jadi 0", "tik", False),
+    ("Dear ULT, I am a school counsellor in Balikpapan. Can our students join a campus tour?", "frontdesk", False),
 ]
 """Written for round 5 from the misses of blind batches b7-b8 (docs/triage.md): the words people
 use, not the batches' rows."""
