@@ -346,7 +346,10 @@ ROUND_FIVE = [
     ("ada akun palsu ngirim foto sy yg diedit jadi ga pantes ke teman2 sekelas", "ppkpt", True),
     # round 9
     ("di eskalator gedung B ada cowok ngarahin hp ke bawah rok mahasiswi", "ppkpt", True),
-    ("My lab supervisor keeps sending me photos of himself without a shirt late at night", "ppkpt", True),
+    ("My lab supervisor keeps sending me photos of himself without a shirt late at night", "ppkpt", True),  # round 10
+    ("dosen wali kirim foto dirinya ga pake baju ke WA sy tengah malam", "ppkpt", True),  # round 11
+    ("pendamping lapangan sering masuk kamar posko cewek malem2 tanpa ketuk", "ppkpt", True),
+    ("dosen minta dikirimin foto yang lebih santai, katanya buat nilai presentasi", "ppkpt", True),
 ]
 NOT_A_DISCLOSURE = [
     ("akun SSO sy terkunci, waktu reset ditanya pertanyaan rahasia tp sy lupa jawabannya", "tik", False),
@@ -373,7 +376,13 @@ NOT_A_DISCLOSURE = [
     ("biaya praktikum 200rb itu resmi kah? tmn sy bilang itu pungli, sy mau mastiin sebelum bayar", "keuangan", False),
     ("file berisi NIK dan nomor HP penerima beasiswa beredar di grup angkatan", "tik", False),
     ("jawaban kuis di e-learning ke submit sendiri padahal waktunya masih ada, nilai jadi 0", "tik", False),
-    ("Dear ULT, I am a school counsellor in Balikpapan. Can our students join a campus tour?", "frontdesk", False),
+    (
+        "Dear ULT, I am a school counsellor in Balikpapan. Can our students join a campus tour?",
+        "frontdesk",
+        False,
+    ),  # round 10
+    ("apakah pengambilan SKL dikenakan biaya administrasi? kata teman ada", "akademik", False),
+    ("petugas perpustakaan lantai 3 ketus sekali waktu menegur kami", "kepegawaian", False),
 ]
 """Written for round 5 from the misses of blind batches b7-b8 (docs/triage.md): the words people
 use, not the batches' rows."""
