@@ -68,17 +68,25 @@ class QueuePages:
 
     async def door(self, request: web.Request) -> web.Response:
         now = utcnow()
-        counters = await asyncio.to_thread(self._board, now)
-        taken = request.query.get("taken", "")
+        board = await asyncio.to_thread(self._feed, now)
+        taken = await asyncio.to_thread(self._just_taken, request.query.get("taken", ""), now)
         officer = officer_of(request)
         return page(
             request,
             "queue_door.html",
             section="queue",
-            counters=counters,
-            taken=taken if taken in {n for c in counters for n in c["numbers"]} else None,
+            counters=board["counters"],
+            taken=taken,
             may_register=officer is not None and may_act(officer),
         )
+
+    def _just_taken(self, number: str, now: datetime) -> tuple[str, str] | None:
+        """The counter and number of ``?taken=``, when it is a number given today."""
+        try:
+            counter, written = self.line.counter_of(number)
+        except QueueRefused:
+            return None
+        return (counter.key, written) if self._taken(counter.key, written, now) else None
 
     async def ticket(self, request: web.Request) -> web.Response:
         counter = self.parts.settings.queue.counter(request.match_info["counter"])
@@ -180,6 +188,7 @@ class QueuePages:
                 {
                     "key": counter.key,
                     "name": counter.name,
+                    "prefix": counter.prefix,
                     "current": current.number if current else None,
                     "call": current.calls if current else 0,
                     "sequence": calls.get(counter.key, 0),
@@ -191,25 +200,6 @@ class QueuePages:
         return {"day": day, "counters": counters}
 
     # --- helpers ----------------------------------------------------------------------------------
-
-    def _board(self, now: datetime) -> list[dict[str, Any]]:
-        day = self.line.day(now)
-        with reading(self.parts.engine) as connection:
-            board = []
-            for counter in self.parts.settings.queue.counters:
-                rows = tickets(connection, counter.key, day)
-                current = next((row.number for row in rows if row.state == CALLED), None)
-                board.append(
-                    {
-                        "key": counter.key,
-                        "name": counter.name,
-                        "prefix": counter.prefix,
-                        "current": current,
-                        "waiting": sum(1 for row in rows if row.state == WAITING),
-                        "numbers": [row.number for row in rows],
-                    }
-                )
-        return board
 
     def _taken(self, key: str, number: str, now: datetime) -> Taken | None:
         """A ticket of today as its paper shows it (``ahead``: those before it now)."""

@@ -10,6 +10,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from config.settings import QueueCounter
+from connectors._desk.receipt_pdf import latin1
 from triage.receipt import format_moment
 from visitor_queue.line import Taken
 
@@ -31,7 +32,7 @@ def ticket_pdf(
 
     def line(text: str, size: float, style: str = "", height: float = 6.0) -> None:
         pdf.set_font("Helvetica", style, size)
-        pdf.multi_cell(0, height, _latin1(text), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(0, height, latin1(text), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     line(office, 10, "B", 5)
     line("NOMOR ANTRIAN", 12, "B", 7)
@@ -48,8 +49,3 @@ def ticket_pdf(
         height=4,
     )
     return bytes(pdf.output())
-
-
-def _latin1(text: str) -> str:
-    """The built-in fonts hold Latin-1 only (a counter name with other letters prints ``?``)."""
-    return text.encode("latin-1", "replace").decode("latin-1")

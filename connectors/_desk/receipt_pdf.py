@@ -56,13 +56,13 @@ def receipt_pdf(receipt: PrintedReceipt, zone: ZoneInfo, office: str = "Unit Lay
 
     def line(text: str, size: float = 11, style: str = "", height: float = 6.5) -> None:
         pdf.set_font("Helvetica", style, size)
-        pdf.multi_cell(0, height, _latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(0, height, latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def field(label: str, value: str) -> None:
         pdf.set_font("Helvetica", "B", 11)
-        pdf.cell(55, 6.5, _latin1(label), new_x=XPos.RIGHT, new_y=YPos.TOP)
+        pdf.cell(55, 6.5, latin1(label), new_x=XPos.RIGHT, new_y=YPos.TOP)
         pdf.set_font("Helvetica", "", 11)
-        pdf.multi_cell(0, 6.5, _latin1(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(0, 6.5, latin1(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     line(office.upper(), 12, "B")
     line("TANDA TERIMA LAPORAN", 16, "B", 9)
@@ -114,7 +114,7 @@ def receipt_pdf(receipt: PrintedReceipt, zone: ZoneInfo, office: str = "Unit Lay
     return bytes(pdf.output())
 
 
-def _latin1(text: str) -> str:
+def latin1(text: str) -> str:
     """The PDF's built-in fonts hold Latin-1: typographic quotes and dashes get their plain
     twins, accents stay, anything else becomes its closest plain letter or ``?``."""
     text = text.translate(_LATIN1_STAND_INS)

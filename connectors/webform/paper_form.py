@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from connectors._desk.receipt_pdf import _latin1
+from connectors._desk.receipt_pdf import latin1
 
 DEFAULT_OFFICE = "Unit Layanan Terpadu (ULT)"
 """The receipt's default: the settings name no office."""
@@ -152,7 +152,7 @@ class _Form(FPDF):
         self.set_xy(MARGIN, BOTTOM + 5)
         self.set_font("Helvetica", "", 8)
         self.set_text_color(90)
-        note = _latin1(f"Formulir Pengaduan - {self.office}")
+        note = latin1(f"Formulir Pengaduan - {self.office}")
         self.cell(WIDTH / 2, 4, note, new_x=XPos.RIGHT, new_y=YPos.TOP)
         self.cell(WIDTH / 2, 4, f"Halaman {self.page_no()} dari {{nb}}", align="R")
         self.set_text_color(0)
@@ -160,7 +160,7 @@ class _Form(FPDF):
     def text_line(self, text: str, size: float = 10, style: str = "", height: float = 6.0) -> None:
         self.set_font("Helvetica", style, size)
         self.set_x(MARGIN)
-        self.multi_cell(WIDTH, height, _latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.multi_cell(WIDTH, height, latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def section(self, title: str) -> None:
         """A section's heading: a grey band, so the form reads as its parts at a glance."""
@@ -168,7 +168,7 @@ class _Form(FPDF):
         self.set_fill_color(225)
         self.set_font("Helvetica", "B", 10.5)
         self.set_x(MARGIN)
-        self.cell(WIDTH, 7, _latin1(f" {title}"), fill=True, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.cell(WIDTH, 7, latin1(f" {title}"), fill=True, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.ln(1)
 
     def ruled(self, label: str) -> None:
@@ -176,7 +176,7 @@ class _Form(FPDF):
         y = self.get_y()
         self.set_font("Helvetica", "", 10)
         self.set_xy(MARGIN, y + 2)
-        self.cell(LABEL, 6, _latin1(label))
+        self.cell(LABEL, 6, latin1(label))
         self._rule(MARGIN + LABEL, y + ROW - 1, MARGIN + WIDTH)
         self.set_xy(MARGIN, y + ROW)
 
@@ -187,7 +187,7 @@ class _Form(FPDF):
         self.rect(MARGIN + 1, y + 1, 4, 4)
         self.set_font("Helvetica", "", 9.5)
         self.set_xy(MARGIN + 8, y)
-        self.multi_cell(WIDTH - 8, 6, _latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.multi_cell(WIDTH - 8, 6, latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def lined_box(self, height: float) -> None:
         """A framed area with faint lines, for free text written by hand."""
