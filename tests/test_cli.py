@@ -56,7 +56,7 @@ async def test_cases_list_and_show(tmp_path: Path) -> None:
     runner = CliRunner()
     listed = runner.invoke(cli, ["cases", "list", "--format", "json"], env=env, obj={})
     assert listed.exit_code == 0, listed.output
-    cases = json.loads(listed.output)
+    cases = json.loads(listed.stdout)
     assert len(cases) == 2
     confidential = next(c for c in cases if c["confidential"])
     assert confidential["unit"] == "ppkpt" and confidential["priority"] == "high"
@@ -69,7 +69,7 @@ async def test_cases_list_and_show(tmp_path: Path) -> None:
     assert "pelecehan" in shown.output and "receipt_sent" in shown.output
 
     as_json = runner.invoke(cli, ["cases", "show", str(confidential["id"]), "--format", "json"], env=env, obj={})
-    detail = json.loads(as_json.output)
+    detail = json.loads(as_json.stdout)
     assert [e["action"] for e in detail["events"]] == ["created", "receipt_sent"]
     assert len(detail["outbox"]) == 1
 
@@ -77,13 +77,13 @@ async def test_cases_list_and_show(tmp_path: Path) -> None:
     assert missing.exit_code == 1 and "no such case" in missing.output
 
     status = runner.invoke(cli, ["status", "--format", "json"], env=env, obj={})
-    assert json.loads(status.output)["raw_message"] == {"triaged": 2}
+    assert json.loads(status.stdout)["raw_message"] == {"triaged": 2}
 
 
 def test_connectors_list() -> None:
     result = CliRunner().invoke(cli, ["connectors", "list", "--format", "json"], obj={})
     assert result.exit_code == 0
-    [webform] = [c for c in json.loads(result.output) if c["name"] == "webform"]
+    [webform] = [c for c in json.loads(result.stdout) if c["name"] == "webform"]
     assert webform["enabled"] and webform["roles"] == ["send", "webhook"]
     table = CliRunner().invoke(cli, ["connectors", "list"], obj={}).output
     assert re.search(r"^webform +enabled +send\+webhook +Web form", table, re.MULTILINE), table
@@ -106,7 +106,7 @@ def test_connectors_list_reads_enabled_through_the_config_model(value: str, enab
     env = {"SATUPINTU_CONNECTORS__WEBFORM__ENABLED": value}
     result = CliRunner().invoke(cli, ["connectors", "list", "--format", "json"], env=env, obj={})
     assert result.exit_code == 0, result.output
-    [webform] = [c for c in json.loads(result.output) if c["name"] == "webform"]
+    [webform] = [c for c in json.loads(result.stdout) if c["name"] == "webform"]
     assert webform["enabled"] is enabled and webform["error"] is None
     table = CliRunner().invoke(cli, ["connectors", "list"], env=env, obj={})
     assert f"webform        {'enabled' if enabled else 'disabled'} " in table.output
@@ -153,7 +153,7 @@ async def test_cases_list_from_another_directory_reads_the_same_database(
         monkeypatch.chdir(directory)
         result = CliRunner().invoke(cli, ["--config", str(config), "cases", "list", "--format", "json"], obj={})
         assert result.exit_code == 0, result.output
-        assert [c["subject"] for c in json.loads(result.output)] == ["Proyektor ruang B201 mati."]
+        assert [c["subject"] for c in json.loads(result.stdout)] == ["Proyektor ruang B201 mati."]
     assert not (second / "data").exists()
 
 
@@ -188,7 +188,7 @@ def test_status_shows_each_channels_pull_and_send_health(tmp_path: Path) -> None
     assert pull.endswith("WITA: ConnectorAuthFailed: 535")
     assert re.fullmatch(r"send telegram: down since \S+ \S+ WITA: permanent \(401\): token expired", send), send
 
-    data = json.loads(CliRunner().invoke(cli, ["status", "--format", "json"], env=env, obj={}).output)
+    data = json.loads(CliRunner().invoke(cli, ["status", "--format", "json"], env=env, obj={}).stdout)
     assert data["pull"][0] | {"last_error_at": None, "updated_at": None} == {
         "channel": "email",
         "source": "INBOX",

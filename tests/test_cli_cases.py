@@ -53,7 +53,7 @@ def invoke(env: dict[str, str], *args: str) -> Result:
 
 
 def listed(env: dict[str, str], *args: str) -> list[dict[str, Any]]:
-    cases: list[dict[str, Any]] = json.loads(invoke(env, "cases", "list", "--format", "json", *args).output)
+    cases: list[dict[str, Any]] = json.loads(invoke(env, "cases", "list", "--format", "json", *args).stdout)
     return cases
 
 
@@ -87,7 +87,7 @@ def test_show_has_the_reporter_and_the_attachments(env: dict[str, str]) -> None:
     assert re.search(r"reporter +Sari +sari@example\.id", shown), shown
     assert "lampu.png (image/png, 15 bytes)" in shown
 
-    case = json.loads(invoke(env, "cases", "show", reference, "--format", "json").output)
+    case = json.loads(invoke(env, "cases", "show", reference, "--format", "json").stdout)
     assert case["reporter"]["name"] == "Sari" and case["reporter"]["email"] == ["sari@example.id"]
     [attachment] = case["attachments"]
     assert attachment["filename"] == "lampu.png" and attachment["content_type"] == "image/png"
@@ -104,7 +104,7 @@ def test_a_confidential_reporter_is_hidden_unless_revealed_and_revealing_is_audi
 
     revealed = invoke(env, "cases", "show", reference, "--reveal").output
     assert re.search(r"reporter +Rina Wulandari +rina@example\.id +\+6281234567890", revealed), revealed
-    case = json.loads(invoke(env, "cases", "show", reference, "--reveal", "--format", "json").output)
+    case = json.loads(invoke(env, "cases", "show", reference, "--reveal", "--format", "json").stdout)
     assert case["reporter"]["phone"] == ["+6281234567890"]
     assert [e["action"] for e in case["events"]][-1] == "reporter_revealed"
     assert case["events"][-1]["actor"].startswith("cli:")
@@ -129,7 +129,7 @@ def test_a_mistyped_check_digit_is_pointed_out(env: dict[str, str]) -> None:
 def test_show_says_how_the_receipt_went(env: dict[str, str]) -> None:
     shown = invoke(env, "cases", "show", tracking(env, False)).output
     assert re.search(r"receipt_via +webform", shown), shown
-    case = json.loads(invoke(env, "cases", "show", tracking(env, False), "--format", "json").output)
+    case = json.loads(invoke(env, "cases", "show", tracking(env, False), "--format", "json").stdout)
     assert case["receipt_via"] == "webform"
 
 
@@ -158,9 +158,9 @@ def test_media_that_could_not_be_fetched_is_shown_with_the_reason(env: dict[str,
 
 def test_a_confidential_case_hides_the_name_its_message_gave(env: dict[str, str]) -> None:
     reference = tracking(env, True)
-    hidden = json.loads(invoke(env, "cases", "show", reference, "--format", "json").output)
+    hidden = json.loads(invoke(env, "cases", "show", reference, "--format", "json").stdout)
     assert hidden["reporter_name"] == "[rahasia]"
-    revealed = json.loads(invoke(env, "cases", "show", reference, "--reveal", "--format", "json").output)
+    revealed = json.loads(invoke(env, "cases", "show", reference, "--reveal", "--format", "json").stdout)
     assert revealed["reporter_name"] == "Rina Wulandari"
 
 

@@ -59,8 +59,8 @@ async def triaged(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, s
 
 
 def events(env: dict[str, str], raw_id: int) -> list[dict[str, object]]:
-    case_id = json.loads(invoke(env, "dlq", "show", f"raw:{raw_id}").output)["case_id"]
-    shown = json.loads(invoke(env, "cases", "show", str(case_id), "--format", "json").output)
+    case_id = json.loads(invoke(env, "dlq", "show", f"raw:{raw_id}").stdout)["case_id"]
+    shown = json.loads(invoke(env, "cases", "show", str(case_id), "--format", "json").stdout)
     found: list[dict[str, object]] = shown["events"]
     return found
 
@@ -77,7 +77,7 @@ def test_a_confidential_cases_message_is_masked(triaged: dict[str, str]) -> None
 
 
 def test_revealing_a_confidential_cases_message_is_audited(triaged: dict[str, str]) -> None:
-    entry = json.loads(invoke(triaged, "dlq", "show", "raw:1", "--reveal").output)
+    entry = json.loads(invoke(triaged, "dlq", "show", "raw:1", "--reveal").stdout)
     assert "Rina Wulandari" in entry["payload_preview"]
     assert entry["normalized"]["reporter"]["email"] == "rina@example.id"
     [revealed] = [e for e in events(triaged, 1) if e["action"] == "reporter_revealed"]
@@ -87,14 +87,14 @@ def test_revealing_a_confidential_cases_message_is_audited(triaged: dict[str, st
 def test_a_confidential_cases_receipt_hides_where_it_goes(triaged: dict[str, str]) -> None:
     shown = {
         entry["confidential"]: entry
-        for entry in (json.loads(invoke(triaged, "dlq", "show", f"outbox:{n}").output) for n in (1, 2))
+        for entry in (json.loads(invoke(triaged, "dlq", "show", f"outbox:{n}").stdout) for n in (1, 2))
     }
     assert shown[True]["recipient"] == "[rahasia]" and "rina" not in json.dumps(shown[True])
     assert shown[False]["recipient"]["email"] == "sari@example.id"
 
 
 def test_a_plain_cases_message_shows_as_it_came(triaged: dict[str, str]) -> None:
-    entry = json.loads(invoke(triaged, "dlq", "show", "raw:2").output)
+    entry = json.loads(invoke(triaged, "dlq", "show", "raw:2").stdout)
     assert entry["confidential"] is False and "Sari" in entry["payload_preview"]
     assert "reporter_revealed" not in [e["action"] for e in events(triaged, 2)]
 
@@ -131,5 +131,5 @@ async def test_the_list_masks_identities_a_reason_quotes(tmp_path: Path) -> None
     env = {"SATUPINTU_DATA_DIR": str(settings.data_dir)}
     table = invoke(env, "dlq", "list").output
     assert re.search(r"raw:1 +webform +attempts=0 +deliver: 550 <<email>> refused, call <phone>", table), table
-    [entry] = json.loads(invoke(env, "dlq", "list", "--format", "json").output)
+    [entry] = json.loads(invoke(env, "dlq", "list", "--format", "json").stdout)
     assert entry["reason"] == "deliver: 550 <<email>> refused, call <phone>"

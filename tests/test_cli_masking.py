@@ -49,11 +49,11 @@ async def test_a_confidential_cases_errors_hide_the_identities_they_quote(tmp_pa
     assert hidden.exit_code == 0, hidden.output
     for identity in ("rina@example.id", "081234567890"):
         assert identity not in hidden.output
-    case = json.loads(hidden.output)
+    case = json.loads(hidden.stdout)
     [row] = case["outbox"]
     assert row["error"] == "permanent: 550 5.1.1 <<email>>: Recipient address rejected; call <phone>"
     [failed] = [e for e in case["events"] if e["action"] == "receipt_failed"]
     assert failed["detail"]["reason"].startswith("550 5.1.1 <<email>>") and "<phone>" in failed["detail"]["error"]
 
     revealed = runner.invoke(cli, ["cases", "show", tracking, "--format", "json", "--reveal"], env=env, obj={})
-    assert revealed.exit_code == 0 and "rina@example.id" in json.loads(revealed.output)["outbox"][0]["error"]
+    assert revealed.exit_code == 0 and "rina@example.id" in json.loads(revealed.stdout)["outbox"][0]["error"]

@@ -154,7 +154,7 @@ def test_config_show_prints_the_absolute_data_folder(tmp_path: Path, monkeypatch
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["config", "show"], env={"SATUPINTU_DATA_DIR": "var"}, obj={})
     assert result.exit_code == 0, result.output
-    shown = json.loads(result.output)
+    shown = json.loads(result.stdout)
     assert shown["data_dir"] == str(tmp_path.resolve() / "var")
     assert shown["database_url"] == f"sqlite:///{tmp_path.resolve() / 'var' / 'satupintu.db'}"
 

@@ -59,7 +59,7 @@ def shown(cases: dict[str, Any], which: str) -> dict[str, Any]:
     args = ["cases", "show", cases[which], "--reveal", "--format", "json"]
     result = CliRunner().invoke(cli, args, env=cases["env"], obj={})
     assert result.exit_code == 0, (result.output, result.exception)
-    reporter: dict[str, Any] = json.loads(result.output)["reporter"]
+    reporter: dict[str, Any] = json.loads(result.stdout)["reporter"]
     return reporter
 
 

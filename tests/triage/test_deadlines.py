@@ -206,7 +206,7 @@ def test_the_calendar_command_prints_the_receipt_day_and_the_due_moment(tmp_path
         cli, ["calendar", "due", "2026-03-20 19:20", "--days", "2", "--format", "json"], env=env, obj={}
     )
     assert result.exit_code == 0, result.output
-    answer = json.loads(result.output)
+    answer = json.loads(result.stdout)
     assert answer["receipt_day"] == "2026-03-25"
     assert answer["due"] == "2026-03-27T16:00:00+08:00"
     table = CliRunner().invoke(cli, ["calendar", "due", "2026-03-20 19:20", "--days", "2"], env=env, obj={}).output

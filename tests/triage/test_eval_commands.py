@@ -141,7 +141,7 @@ def test_the_tracking_number_only_row(tmp_path: Path) -> None:
 def gold_figures(*options: str) -> dict[str, Any]:
     result = run("eval", str(gold()), "--format", "json", *options)
     assert result.exit_code == 0, result.output
-    figures: dict[str, Any] = json.loads(result.output)
+    figures: dict[str, Any] = json.loads(result.stdout)
     return figures
 
 
@@ -187,7 +187,7 @@ def test_the_table_report_shows_figures_confusion_and_mistakes() -> None:
 def test_the_city_routing_routes_the_city_rows() -> None:
     result = run("eval", str(city_rows()), "--routing", str(CITY), "--label-column", "instansi", "--format", "json")
     assert result.exit_code == 0, result.output
-    found = json.loads(result.output)
+    found = json.loads(result.stdout)
     assert found["skipped_without_label"] == 100, "the railway rows have no agency"
     assert found["figures"]["rows"] == 200 and not found["unknown_labels"], "every agency has a unit"
     assert found["figures"]["accuracy"]["unit"] >= CITY_FLOOR
@@ -203,7 +203,7 @@ def test_a_unit_label_may_be_the_key_the_name_or_an_alias(tmp_path: Path) -> Non
     ]
     path = write_csv(tmp_path / "city.csv", rows)
     result = run("eval", str(path), "--routing", str(CITY), "--label-column", "instansi", "--format", "json")
-    found = json.loads(result.output)
+    found = json.loads(result.stdout)
     assert found["figures"]["accuracy"]["unit"] == 1.0 and found["skipped_without_label"] == 1
 
 

@@ -24,7 +24,7 @@ def desk(engine: Engine, tmp_path: Path) -> Desk:
 def suggestions(desk: Desk) -> list[dict[str, Any]]:
     result = desk.cli("identities", "suggestions", "--format", "json")
     assert result.exit_code == 0, (result.output, result.exception)
-    rows: list[dict[str, Any]] = json.loads(result.output)
+    rows: list[dict[str, Any]] = json.loads(result.stdout)
     return rows
 
 

@@ -42,7 +42,7 @@ def invoke(app: Running, *args: str) -> Result:
 def inbox(app: Running, *args: str) -> list[dict[str, Any]]:
     result = invoke(app, "cases", "inbox", "--format", "json", *args)
     assert result.exit_code == 0, (result.output, result.exception)
-    rows: list[dict[str, Any]] = json.loads(result.output)
+    rows: list[dict[str, Any]] = json.loads(result.stdout)
     return rows
 
 

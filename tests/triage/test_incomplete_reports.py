@@ -100,11 +100,11 @@ def test_a_paused_case_past_its_deadlines_is_not_overdue(desk: Desk) -> None:
         connection.execute(text("UPDATE cases SET verify_due = :past, first_response_due = :past"), past)
     listed = desk.cli("cases", "list", "--format", "json")
     assert listed.exit_code == 0, (listed.output, listed.exception)
-    rows = {row["tracking_number"]: row for row in json.loads(listed.output)}
+    rows = {row["tracking_number"]: row for row in json.loads(listed.stdout)}
     assert not rows[case["tracking_number"]]["overdue"] and rows[case["tracking_number"]]["next_deadline"] is None
     assert rows[running["tracking_number"]]["overdue"], "the running clock's case is overdue"
     overdue = desk.cli("cases", "list", "--overdue", "--format", "json")
-    assert [row["tracking_number"] for row in json.loads(overdue.output)] == [running["tracking_number"]]
+    assert [row["tracking_number"] for row in json.loads(overdue.stdout)] == [running["tracking_number"]]
     table = desk.cli("cases", "list").output
     [paused_line] = [line for line in table.splitlines() if line.startswith(case["tracking_number"])]
     assert "OVERDUE" not in paused_line

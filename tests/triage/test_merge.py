@@ -23,7 +23,7 @@ def desk(engine: Engine, tmp_path: Path) -> Desk:
 def officer(desk: Desk, *args: str) -> dict[str, Any]:
     result = desk.cli("cases", *args, "--by", "officer:sari", "--format", "json")
     assert result.exit_code == 0, (result.output, result.exception)
-    moved: dict[str, Any] = json.loads(result.output)
+    moved: dict[str, Any] = json.loads(result.stdout)
     return moved
 
 

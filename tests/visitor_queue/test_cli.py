@@ -49,14 +49,14 @@ async def test_the_queue_commands_take_call_set_aside_return_serve_and_report(
         "calling A001 at Loket Pengaduan, call 3 of 3: Nomor antrian A satu, silakan ke Loket Pengaduan"
     )
     skipped = await run_cli(settings, "queue", "call", "pengaduan", "--format", "json")
-    made = json.loads(skipped.output)
+    made = json.loads(skipped.stdout)
     assert (made["set_aside"], made["number"], made["call"]) == ("A001", "A002", 1)
     back = await run_cli(settings, "queue", "returned", "a1")
     assert back.output.strip() == "A001 is back in line, called after 3 waiting numbers"
     served = await run_cli(settings, "queue", "served", "A002")
     assert served.exit_code == 0 and served.output.startswith("A002 served (waited ")
 
-    status = json.loads((await run_cli(settings, "queue", "status", "pengaduan", "--format", "json")).output)
+    status = json.loads((await run_cli(settings, "queue", "status", "pengaduan", "--format", "json")).stdout)
     assert status["current"] is None
     assert [t["number"] for t in status["waiting"]] == ["A003", "A004", "A005", "A001"]
     assert [t["number"] for t in status["served"]] == ["A002"] and status["set_aside"] == []
@@ -69,7 +69,7 @@ async def test_the_queue_commands_take_call_set_aside_return_serve_and_report(
 
     today = datetime.now(UTC).astimezone(settings.zone).date().isoformat()
     report = await run_cli(settings, "report", "queue", "--from", today, "--to", today, "--format", "json")
-    [row] = json.loads(report.output)
+    [row] = json.loads(report.stdout)
     assert (row["counter"], row["visitors"], row["served"], row["not_present"], row["waiting"]) == (
         "pengaduan",
         5,

@@ -85,7 +85,7 @@ def test_webhook_set_and_delete_are_commands_not_done_at_start(
     assert bot_api.webhook["url"] == url and bot_api.webhook["secret_token"] == SECRET
     assert set(bot_api.webhook["allowed_updates"]) == {"message", "edited_message", "my_chat_member"}
     info = runner.invoke(cli, ["telegram", "webhook", "info", "--format", "json"], obj={})
-    assert info.exit_code == 0 and json.loads(info.output)["url"] == url
+    assert info.exit_code == 0 and json.loads(info.stdout)["url"] == url
     result = runner.invoke(cli, ["telegram", "webhook", "delete"], obj={})
     assert result.exit_code == 0, result.output
     assert bot_api.webhook is None
