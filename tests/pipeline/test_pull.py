@@ -181,9 +181,11 @@ async def test_a_failing_loop_is_restarted_with_backoff_and_its_health_says_why(
 
         write_notes(tmp_path / "inbox", 1, 2, 3)
         await eventually(lambda: len(stored(engine)) == 3, timeout=10)
-        recovered = await eventually(lambda: (h := health(engine)) is not None and h.state == "ok" and h)
+        # notes written while a pass runs are left for the next, which reports nothing behind
+        recovered = await eventually(
+            lambda: (h := health(engine)) is not None and h.state == "ok" and h.behind == 0 and h
+        )
         assert recovered.failures == 0
-        assert recovered.behind == 0
         assert recovered.last_success_at is not None
         assert recovered.last_error == "ConnectorNotReady: inbox is not there", "the last error stays for the record"
         stop.set()
