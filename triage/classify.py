@@ -295,7 +295,7 @@ class _Negation:
         """Positions a negation reaches, each with where its negation phrase starts."""
         reached: dict[int, int] = {}
         for start, end, patterns in spans:
-            if self._exception.issuperset(patterns):
+            if not self._exception.isdisjoint(patterns):  # "bukannya" is an exception, not "bukan" + -nya
                 continue
             position = end
             reached.setdefault(position, start)

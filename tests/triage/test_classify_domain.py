@@ -198,6 +198,8 @@ def test_touching_is_the_task_force_s_whether_or_not_it_says_pelecehan(assessor:
         "bukan hanya pungli, petugas loket juga minta uang rokok",
         "tidak hanya sekali, dia berkali-kali meraba paha saya",
         "He did not stop touching me even when I said no",
+        # a rhetorical "isn't it": the first mention is not denied by the question after it
+        "mobil dinas kampus dipakai jalan-jalan keluarga ke pantai. bukannya mobil dinas ga boleh buat pribadi?",
     ],
 )
 def test_phrases_that_look_like_negation_but_are_not(assessor: Assessor, text: str) -> None:
