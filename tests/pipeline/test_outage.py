@@ -40,7 +40,7 @@ OUTAGE_SECONDS = 30.0
 STEADY_SECONDS = 3.0
 STALE_AFTER_SECONDS = 600.0
 """Far longer than the test: the sweeper cannot be what publishes the backlog."""
-DRAINED_WITHIN_SECONDS = 10.0
+DRAINED_WITHIN_SECONDS = 30.0  # that the backlog drains, not how fast: bench/ measures speed
 """After a server is back, every report accepted so far has its receipt sent within this."""
 FAST_P95_SECONDS = 0.2
 MAX_LOG_LINES = 8
