@@ -6,7 +6,9 @@ confidential / anonymous / urgent / missing decision).
     .venv/bin/python bench/triage_speed.py --repeat 200 --routing examples/city/routing.toml
 
 Prints milliseconds per message (mean, and the slowest message's mean over its repeats) for the
-classifier alone and for the whole decision. The target is under 1 ms per message on average,
+classifier alone and for the whole decision, and for the classifier's first pass, when no
+token has been seen before (names, numbers and typos are first sightings in real traffic). The
+target is under 1 ms per message on average,
 so that triage is never the pipeline's bottleneck. CPU time of this process, one core.
 """
 
@@ -39,9 +41,13 @@ def texts_of(path: Path) -> list[str]:
 def measure(routing_path: Path, texts: Sequence[str], repeat: int) -> dict[str, float]:
     assessor = Assessor(load_routing(routing_path), ["darurat.risiko_bunuh_diri"])
     messages = [message_of(Row(str(n), text, "whatsapp", "Pelapor", {}), n) for n, text in enumerate(texts)]
-    for message in messages:  # warm the per-token caches, as a running stage has them
-        assessor.assess(message)
     classify = assessor.classifier.classify
+    start = time.process_time()
+    for message in messages:  # every token seen for the first time: the per-token caches are empty
+        classify(message.text, message.subject, message.declared_kind)
+    first_sight = time.process_time() - start
+    for message in messages:  # warm the rest, as a running stage has it
+        assessor.assess(message)
     start = time.process_time()
     for _ in range(repeat):
         for message in messages:
@@ -57,6 +63,7 @@ def measure(routing_path: Path, texts: Sequence[str], repeat: int) -> dict[str, 
     assessed = time.process_time() - start
     count = len(messages) * repeat
     return {
+        "first_sight_ms": first_sight / len(messages) * 1000,
         "classify_ms": classified / count * 1000,
         "assess_ms": assessed / count * 1000,
         "slowest_ms": slowest * 1000,
@@ -78,7 +85,8 @@ def main() -> int:
             f"{routing.relative_to(ROOT) if routing.is_relative_to(ROOT) else routing}: "
             f"{len(texts)} messages x {args.repeat}: classify {found['classify_ms']:.3f} ms, "
             f"whole decision {found['assess_ms']:.3f} ms per message "
-            f"(slowest message {found['slowest_ms']:.3f} ms)"
+            f"(slowest message {found['slowest_ms']:.3f} ms; "
+            f"classify on first sight of the tokens {found['first_sight_ms']:.3f} ms)"
         )
     print(f"target < {TARGET_MS} ms per message: {'met' if worst < TARGET_MS else 'NOT met'}")
     return 0 if worst < TARGET_MS else 1

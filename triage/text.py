@@ -325,23 +325,55 @@ class MatcherGroup:
     token: one cached look-up for all matchers, and most tokens start no pattern anywhere.
     """
 
-    __slots__ = ("_cache", "_cache_size", "_matchers", "_nothing")
+    __slots__ = ("_cache", "_cache_size", "_clitics", "_exact", "_matchers", "_min_prefix", "_nothing", "_prefix")
 
     def __init__(self, matchers: Sequence[PhraseMatcher], cache_size: int = 50_000) -> None:
         self._matchers = tuple(matchers)
         self._cache_size = cache_size
         self._cache: dict[str, _TokenInfo] = {}
         self._nothing = _TokenInfo(tuple(frozenset() for _ in self._matchers), ())
+        # Every matcher's pattern words in one index, so that a token no pattern knows (a name,
+        # a number, a typo: most first sightings) costs one pass instead of one per matcher.
+        exact: dict[str, set[int]] = {}
+        prefix: dict[str, set[int]] = {}
+        clitics: dict[str, dict[str, set[int]]] = {}
+        for slot, matcher in enumerate(self._matchers):
+            for word in matcher._exact:
+                exact.setdefault(word, set()).add(slot)
+                for clitic in matcher._clitics:
+                    clitics.setdefault(clitic, {}).setdefault(word, set()).add(slot)
+            for stem in matcher._prefix:
+                prefix.setdefault(stem, set()).add(slot)
+        self._exact = {word: frozenset(slots) for word, slots in exact.items()}
+        self._prefix = {stem: frozenset(slots) for stem, slots in prefix.items()}
+        self._clitics = {c: {w: frozenset(slots) for w, slots in words.items()} for c, words in clitics.items()}
+        self._min_prefix = max(min((len(stem) for stem in self._prefix), default=1), 1)
+
+    def _slots(self, token: str) -> set[int]:
+        """The matchers some pattern word of which this token satisfies (see ``word_ids``)."""
+        slots = set(self._exact.get(token, ()))
+        for clitic, words in self._clitics.items():
+            if token.endswith(clitic) and len(token) - len(clitic) >= MIN_STEM:
+                slots.update(words.get(token[: -len(clitic)], ()))
+        prefix = self._prefix
+        for cut in range(self._min_prefix, len(token) + 1):
+            found = prefix.get(token[:cut])
+            if found is not None:
+                slots.update(found)
+        return slots
 
     def _info(self, token: str) -> _TokenInfo:
-        word_ids = tuple(matcher.word_ids(token) for matcher in self._matchers)
+        slots = self._slots(token)
+        if not slots:
+            return _remember(self._cache, token, self._nothing, self._cache_size)
+        matchers = self._matchers
+        word_ids = tuple(m.word_ids(token) if slot in slots else frozenset() for slot, m in enumerate(matchers))
         heads = tuple(
-            (slot, matcher, *heads)
-            for slot, matcher in enumerate(self._matchers)
-            if (heads := matcher.heads(token)) is not NO_HEADS
+            (slot, matchers[slot], *heads)
+            for slot in sorted(slots)
+            if (heads := matchers[slot].heads(token)) is not NO_HEADS
         )
-        info = _TokenInfo(word_ids, heads) if any(word_ids) else self._nothing
-        return _remember(self._cache, token, info, self._cache_size)
+        return _remember(self._cache, token, _TokenInfo(word_ids, heads), self._cache_size)
 
     def spans(self, tokens: Sequence[str]) -> list[list[Span]]:
         """Each matcher's spans (see :meth:`PhraseMatcher.spans`), in the order of ``matchers``."""
