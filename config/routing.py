@@ -68,6 +68,9 @@ class RuleConfig(_Strict):
     counts once, with its full weight, when every family has a word in the message, within
     ``window`` tokens of each other when ``window`` is set. That is how harm or a demand told
     in ordinary words is recognised without one phrase for each way of telling it.
+
+    ``unless`` words, anywhere in the message, cancel the rule: the same words in another
+    situation ("jangan bilang siapa-siapa" of a surprise party).
     """
 
     name: str = Field(pattern=_RULE_NAME_PATTERN)
@@ -78,6 +81,7 @@ class RuleConfig(_Strict):
     context: list[str] = Field(default_factory=list)
     together: list[list[str]] = Field(default_factory=list)
     window: int | None = Field(default=None, gt=0)
+    unless: list[str] = Field(default_factory=list)
     weight: float = Field(default=1.0, gt=0)
     kind_weight: float | None = Field(
         default=None, gt=0, description="weight towards `kind` when it differs from `weight`"
@@ -88,7 +92,7 @@ class RuleConfig(_Strict):
     """A negation right before a phrase cancels that hit ("tidak ada pungli" accuses no one)."""
     description: str = ""
 
-    @field_validator("phrases", "ambiguous", "context")
+    @field_validator("phrases", "ambiguous", "context", "unless")
     @classmethod
     def _phrases_not_empty(cls, value: list[str]) -> list[str]:
         return _clean_phrases(value, "phrase list")

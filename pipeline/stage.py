@@ -16,6 +16,7 @@ from pipeline.logs import redact
 from pipeline.queues import Publisher
 from storage.db import reading, transaction
 from storage.raw import record_failure
+from storage.sweeps import unfinished_beyond, work_of
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,8 @@ class RawStage(ABC, Generic[Prepared]):
         self.engine = engine
         self.publisher = publisher
         self.max_attempts = max_attempts
+        self._in_doubt: set[int] = set()
+        """Messages of batches whose transaction failed with the database: it may have committed."""
 
     @abstractmethod
     def prepare(self, connection: Connection, ids: Sequence[int]) -> Prepared:
@@ -82,6 +85,7 @@ class RawStage(ABC, Generic[Prepared]):
         try:
             result = self._run(ids)
         except TRANSIENT_DB_ERRORS:
+            self._in_doubt.update(ids)
             raise
         except Exception as exc:  # noqa: BLE001 - find the one message that fails, keep the rest
             result = self._one_by_one(ids) if len(ids) > 1 else self._blame(ids[0], exc)
@@ -91,10 +95,26 @@ class RawStage(ABC, Generic[Prepared]):
             logger.info(self.done_event, extra=result.done)
         for notice in result.dead:
             self.publisher.publish_dead(notice, self.step)
+        if self._in_doubt:
+            self._resume_in_doubt()
         return {self.done_event: len(result.done.get("raw_message_ids", [])), "dead": len(result.dead)}
 
     def close(self) -> None:
         """The publisher is closed by the consumer that owns the thread."""
+
+    def _resume_in_doubt(self) -> None:
+        """Publish the next step of messages whose commit was in doubt and that a retry found done
+        (``storage.sweeps.unfinished_beyond``), once the database answers again."""
+        doubt = sorted(self._in_doubt)
+        try:
+            with reading(self.engine) as connection:
+                unfinished = unfinished_beyond(connection, doubt, self.waits_in)
+        except TRANSIENT_DB_ERRORS:
+            return  # still away: the next batch that gets through tries again
+        self._in_doubt.difference_update(doubt)
+        if unfinished:
+            logger.info("%s: resuming %d messages whose commit was in doubt", self.step, len(unfinished))
+            self.publisher.publish(work_of(unfinished))
 
     def _run(self, ids: Sequence[int]) -> StageResult:
         with reading(self.engine) as connection:

@@ -20,12 +20,10 @@ from datetime import datetime, timedelta
 from kombu.entity import Queue
 from sqlalchemy import Engine
 
-from envelopes import Addressed, work_items
 from pipeline.queues import Publisher
 from pipeline.stage import TRANSIENT_DB_ERRORS
 from storage.db import transaction, utcnow
-from storage.models import RAW_RECEIVED
-from storage.sweeps import Cutoffs, Stale, take_stale
+from storage.sweeps import Cutoffs, take_stale, work_of
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +57,7 @@ class Sweeper:
             with transaction(self.engine) as connection:
                 stale = take_stale(connection, cutoffs, SWEEP_LIMIT)
             if stale:
-                self.publisher.publish(_work_items(stale))
+                self.publisher.publish(work_of(stale))
             total += len(stale)
             if len(stale) < SWEEP_LIMIT:
                 break
@@ -114,14 +112,3 @@ class Sweeper:
                 failed += 1
             stop.wait(self.interval)
         self.publisher.close()
-
-
-def _work_items(stale: list[Stale]) -> list[Addressed]:
-    deliver = [(s.id, s.channel) for s in stale if s.record == "outbox"]
-    normalize = [(s.id, s.channel) for s in stale if s.record == "raw_message" and s.state == RAW_RECEIVED]
-    triage = [(s.id, s.channel) for s in stale if s.record == "raw_message" and s.state != RAW_RECEIVED]
-    return [
-        *work_items("deliver", "outbox", deliver),
-        *work_items("normalize", "raw_message", normalize),
-        *work_items("triage", "raw_message", triage),
-    ]

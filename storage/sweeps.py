@@ -8,12 +8,14 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Select, and_, func, or_, select, update
 
+from envelopes import Addressed, work_items
 from storage.db import utcnow
 from storage.models import (
     OUTBOX_PENDING,
     OUTBOX_SENDING,
     RAW_NORMALIZED,
     RAW_RECEIVED,
+    RAW_TRIAGED,
 )
 from storage.tables import OUTBOX, RAW
 
@@ -112,6 +114,42 @@ def take_stale(connection: Connection, cutoffs: Cutoffs, limit: int) -> list[Sta
         ).all()
         stale += [Stale("outbox", r.id, r.channel, r.state) for r in [*again, *taken_back]]
     return stale
+
+
+def unfinished_beyond(connection: Connection, raw_ids: Sequence[int], step_state: str) -> list[Stale]:
+    """What is still to do for ``raw_ids`` past the state ``step_state``: the work a stage would have
+    published had it known its transaction committed. A commit can reach the database while the
+    connection breaks before the answer comes back; the stage retries, finds those messages no
+    longer in ``step_state``, skips them, and without this their next step waits for the sweeper.
+    Publishing it twice is harmless: every step takes only rows still waiting for it."""
+    if not raw_ids:
+        return []
+    later = [s for s in (RAW_RECEIVED, RAW_NORMALIZED) if s != step_state]
+    ids = list(raw_ids)
+    raw = connection.execute(
+        select(RAW.c.id, RAW.c.channel, RAW.c.state).where(RAW.c.id.in_(ids), RAW.c.state.in_(later))
+    ).all()
+    cases = select(RAW.c.case_id).where(RAW.c.id.in_(ids), RAW.c.state == RAW_TRIAGED, RAW.c.case_id.is_not(None))
+    receipts = connection.execute(
+        select(OUTBOX.c.id, OUTBOX.c.channel, OUTBOX.c.state).where(
+            OUTBOX.c.case_id.in_(cases), OUTBOX.c.state == OUTBOX_PENDING, OUTBOX.c.next_attempt_at <= utcnow()
+        )
+    ).all()
+    return [Stale("raw_message", r.id, r.channel, r.state) for r in raw] + [
+        Stale("outbox", r.id, r.channel, r.state) for r in receipts
+    ]
+
+
+def work_of(stale: Sequence[Stale]) -> list[Addressed]:
+    """The work items that take ``stale`` rows on: outbox rows to deliver, raw messages to their step."""
+    deliver = [(s.id, s.channel) for s in stale if s.record == "outbox"]
+    normalize = [(s.id, s.channel) for s in stale if s.record == "raw_message" and s.state == RAW_RECEIVED]
+    triage = [(s.id, s.channel) for s in stale if s.record == "raw_message" and s.state != RAW_RECEIVED]
+    return [
+        *work_items("deliver", "outbox", deliver),
+        *work_items("normalize", "raw_message", normalize),
+        *work_items("triage", "raw_message", triage),
+    ]
 
 
 def _take(connection: Connection, query: Select[tuple[int]]) -> list[int]:

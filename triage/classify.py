@@ -36,13 +36,15 @@ from __future__ import annotations
 import re
 from collections.abc import Container, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from config.routing import KINDS, RoutingConfig, RuleConfig, ScoringConfig
 from triage.text import QUESTION_MARK, MatcherGroup, Normalizer, PhraseMatcher, Span
 
 DECLARED_KIND_RULE = "declared_kind"
 REFERENCE_RULE = "nomor_tiket"
+EXCEPTED_RULE = "kecuali"
+"""The reason given for a rule an ``unless`` word cancelled."""
 INFORMATION = "permintaan_informasi"
 _SUBJECT_BREAK = "\x00"
 _DIGIT_RE = re.compile(r"\d")
@@ -59,7 +61,8 @@ class Classification:
     rules: tuple[str, ...]  # names of the rules that fired, in order of weight; shown to officers
     reasons: tuple[str, ...] = ()
     """``rule: words`` for each rule in ``rules``, then ``negasi: words`` for each disclosure a
-    negation cancelled ("tidak ada pungli"): the words of the message that decided."""
+    negation cancelled ("tidak ada pungli") and ``kecuali: rule: word`` for each rule an
+    ``unless`` word cancelled: the words of the message that decided."""
 
 
 _PHRASE, _AMBIGUOUS, _CONTEXT = 0, 1, 2
@@ -95,16 +98,18 @@ class _Channel:
         entries: Sequence[tuple[int, str | None, RuleConfig]],
         clitics: Sequence[str],
         *,
-        families: bool = False,
+        words: Literal["phrases", "together", "unless"] = "phrases",
     ) -> _Channel:
-        """The phrases of ``entries`` (or, with ``families``, their ``together`` words)."""
+        """The phrases of ``entries``, or their ``together`` or ``unless`` words."""
         index: dict[tuple[str, ...], list[_Owner]] = {}
         for rule_index, target, rule in entries:
-            roles: Sequence[tuple[Sequence[str], int]] = (
-                [(family, _FAMILY + k) for k, family in enumerate(rule.together)]
-                if families
-                else ((rule.phrases, _PHRASE), (rule.ambiguous, _AMBIGUOUS), (rule.context, _CONTEXT))
-            )
+            roles: Sequence[tuple[Sequence[str], int]]
+            if words == "together":
+                roles = [(family, _FAMILY + k) for k, family in enumerate(rule.together)]
+            elif words == "unless":
+                roles = [(rule.unless, _PHRASE)]
+            else:
+                roles = ((rule.phrases, _PHRASE), (rule.ambiguous, _AMBIGUOUS), (rule.context, _CONTEXT))
             for phrases, role in roles:
                 for phrase in phrases:
                     tokens = normalizer.phrase(phrase)
@@ -328,6 +333,7 @@ class Classifier:
         "_targets",
         "_together",
         "_units",
+        "_unless",
         "_weights",
     )
 
@@ -360,11 +366,14 @@ class Classifier:
         )
         # one matcher per co-occurrence rule, so that no rule's words take another's
         self._together = tuple(
-            _Channel.build(self._normalizer, [(i, r.unit, r)], clitics, families=True)
+            _Channel.build(self._normalizer, [(i, r.unit, r)], clitics, words="together")
             for i, r in numbered
             if r.together
         )
         self._families = tuple((len(r.together), r.window) for r in rules)
+        self._unless = _Channel.build(
+            self._normalizer, [(i, None, r) for i, r in numbered if r.unless], clitics, words="unless"
+        )
         self._targets = tuple((r.unit, r.kind) for r in rules)
         self._default_unit = routing.default_unit
         self._sensitive = routing.sensitive_units
@@ -379,6 +388,7 @@ class Classifier:
                 self._flags.matcher,
                 self._complete.vague,
                 self._negation.matcher,
+                self._unless.matcher,
                 *(channel.matcher for channel in self._together),
             ]
         )
@@ -395,7 +405,8 @@ class Classifier:
         reference = self._complete.reference_only(f"{subject}\n{text}", tokens)
         if reference is not None:
             return self._status_question(reference, declared_kind)
-        unit_spans, kind_spans, flag_spans, vague_spans, negation_spans, *family_spans = self._matchers.spans(tokens)
+        spans = self._matchers.spans(tokens)
+        unit_spans, kind_spans, flag_spans, vague_spans, negation_spans, unless_spans, *family_spans = spans
         negated = self._negation.positions(tokens, negation_spans) if negation_spans else {}
         unit_hits = self._units.hits(unit_spans)
         kind_hits = self._kinds.hits(kind_spans)
@@ -403,8 +414,14 @@ class Classifier:
         if negated:
             negated = self._negated_throughout(tokens, negated, unit_hits + kind_hits + flag_hits)
         family_hits = [
-            hit for channel, spans in zip(self._together, family_spans, strict=True) for hit in channel.hits(spans)
+            hit for channel, found in zip(self._together, family_spans, strict=True) for hit in channel.hits(found)
         ]
+        excepted: list[str] = []
+        if unless_spans:
+            unless = self._unless.hits(unless_spans)
+            unit_hits, kind_hits, flag_hits, family_hits, excepted = self._excepted(
+                tokens, unless, unit_hits, kind_hits, flag_hits, family_hits
+            )
         together = self._co_occurring(family_hits, negated) if family_hits else {}
         if together:
             unit_hits, kind_hits, flag_hits = self._with_together(together, unit_hits, kind_hits, flag_hits)
@@ -431,6 +448,7 @@ class Classifier:
                 fired_unnegated = self._co_occurring(family_hits, ())
                 cancelled += [hit for hit in family_hits if any(o.rule in fired_unnegated for o in hit[2])]
             reasons += self._cancelled(tokens, negated, cancelled)
+        reasons += tuple(excepted)
         declared_rule = (DECLARED_KIND_RULE,) if declared else ()
         asks = bool(units.scores) and self._asks(tokens, kind_hits, vague_spans)
         return Classification(
@@ -454,6 +472,28 @@ class Classifier:
             return negated
         again = {start: said[words] for start, end, _ in hits if (words := tuple(tokens[start:end])) in said}
         return {**again, **negated}
+
+    def _excepted(
+        self, tokens: Sequence[str], unless: _Hits, *channels: _Hits
+    ) -> tuple[_Hits, _Hits, _Hits, _Hits, list[str]]:
+        """The hit lists without the rules an ``unless`` word cancels, and a reason for each of
+        those that had a hit ("kecuali: rahasia.jangan_diketahui: kejutan")."""
+        words: dict[int, str] = {}
+        for start, end, owners in unless:
+            for owner in owners:
+                words.setdefault(owner.rule, " ".join(tokens[start:end]))
+        had: set[int] = set()
+        kept: list[_Hits] = []
+        for hits in channels:
+            remaining: _Hits = []
+            for start, end, owners in hits:
+                left = tuple(o for o in owners if o.rule not in words)
+                had.update(o.rule for o in owners if o.rule in words)
+                if left:
+                    remaining.append((start, end, left))
+            kept.append(remaining)
+        reasons = [f"{EXCEPTED_RULE}: {self._names[rule]}: {words[rule]}" for rule in sorted(had)]
+        return kept[0], kept[1], kept[2], kept[3], reasons
 
     def _co_occurring(self, hits: _Hits, negated: Container[int]) -> dict[int, list[tuple[int, int]]]:
         """The ``together`` rules whose every family has a (not negated) word, and those words."""

@@ -68,6 +68,27 @@ def test_together_needs_two_non_empty_families_and_window_needs_together() -> No
         routing_with({"name": "w", "unit": "desk", "phrases": ["x"], "window": 3})
 
 
+def test_an_unless_word_cancels_its_rule_and_only_its_rule() -> None:
+    secrecy = {
+        "name": "secrecy",
+        "confidential": True,
+        "window": 3,
+        "together": [["jangan"], ["bilang"]],
+        "unless": ["kejutan", "ulang tahun"],
+    }
+    room = {"name": "room", "unit": "desk", "weight": 2.0, "phrases": ["ruang seminar"]}
+    classify = Classifier(routing_with(secrecy, room, TOUCH)).classify
+    assert classify("jangan bilang siapa-siapa ya, dia suka ngelus punggung saya").confidential
+    surprise = classify("jangan bilang siapa-siapa ya, mau bikin kejutan ulang tahun di ruang seminar")
+    assert not surprise.confidential
+    assert surprise.rules == ("room",), "the other rules still count"
+    assert "kecuali: secrecy: kejutan" in surprise.reasons
+    both = classify("jangan bilang siapa-siapa, kejutan buat dia; tapi dia suka ngelus punggung saya")
+    assert (both.unit, both.confidential) == ("task_force", True), "a disclosure is not a surprise"
+    with pytest.raises(ValidationError, match="empty"):
+        routing_with({**secrecy, "unless": [" "]})
+
+
 @pytest.fixture(scope="module")
 def shipped() -> Classifier:
     return Classifier(load_routing())
@@ -103,6 +124,8 @@ def test_harm_and_demands_told_in_ordinary_words(shipped: Classifier, text: str,
     "text",
     [
         "yg pegang kunci ruang himpunan siapa ya? kita mau rapat",
+        "min jgn bilang siapa2 ya, kami mau bikin kejutan ultah buat dosen PA, boleh pinjam ruang seminar?",
+        "honor narasumber seminar dikasih amplop tunai, tanda tangan kuitansinya di mana ya?",
         "dinding kamar asrama kalau diraba basah dan berjamur",
         "dosen pembimbing chat jam 10 malam kasih revisi skripsi, wajar ga?",
         "dosen bilang badan sy kurang fit buat praktikum lapangan",
