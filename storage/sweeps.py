@@ -124,7 +124,7 @@ def unfinished_beyond(connection: Connection, raw_ids: Sequence[int], step_state
     Publishing it twice is harmless: every step takes only rows still waiting for it."""
     if not raw_ids:
         return []
-    later = [s for s in (RAW_RECEIVED, RAW_NORMALIZED) if s != step_state]
+    later = [RAW_NORMALIZED] if step_state == RAW_RECEIVED else []  # the raw states after ``step_state``
     ids = list(raw_ids)
     raw = connection.execute(
         select(RAW.c.id, RAW.c.channel, RAW.c.state).where(RAW.c.id.in_(ids), RAW.c.state.in_(later))
