@@ -35,6 +35,7 @@ from envelopes import OutboundMessage, WorkItem
 from pipeline.logs import MAX_REASON, reason, redact
 from pipeline.outcomes import OutcomeWriter
 from pipeline.queues import Publisher
+from pipeline.stage import TRANSIENT_DB_ERRORS
 from storage import outbox
 from storage.cases import record_events
 from storage.db import transaction, utcnow
@@ -105,6 +106,9 @@ class DeliveryStage:
         """The other ways offered on a case whose reply failed for good (``reachable`` in its
         ``*_failed`` event): ``[replies] fallback`` over the channels that can send."""
         self._health = SendHealth()
+        self._claims_in_doubt: set[str] = set()
+        """Lease tokens of claims whose transaction failed with the database: it may have committed
+        them, leaving rows held by a lease nobody sends under. The next claim releases them."""
         self._loop = asyncio.new_event_loop()
         self._on_own_loop(self._start())
 
@@ -123,8 +127,16 @@ class DeliveryStage:
     def handle(self, items: Sequence[WorkItem]) -> dict[str, int]:
         """Send the batch; returns how many messages ended how (for the metrics)."""
         ids = sorted({i for item in items if item.record == "outbox" for i in item.ids})
-        with transaction(self.engine) as connection:
-            claimed = outbox.claim(connection, ids, self.send_lease)
+        token = outbox.new_lease_token()
+        try:
+            with transaction(self.engine) as connection:
+                if self._claims_in_doubt:
+                    ids = sorted({*ids, *outbox.release(connection, sorted(self._claims_in_doubt))})
+                claimed = outbox.claim(connection, ids, self.send_lease, token)
+        except TRANSIENT_DB_ERRORS:
+            self._claims_in_doubt.add(token)
+            raise
+        self._claims_in_doubt.clear()
         if not claimed:
             return {}
         written = self._loop.run_until_complete(self._deliver(claimed))

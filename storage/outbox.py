@@ -56,14 +56,19 @@ _TAKE_PENDING = _take(_PENDING)
 """The claims' statements, built once (a deliver batch claims at every turn)."""
 
 
-def claim(connection: Connection, ids: Sequence[int], lease: timedelta) -> list[Claimed]:
+def new_lease_token() -> str:
+    return uuid.uuid4().hex
+
+
+def claim(connection: Connection, ids: Sequence[int], lease: timedelta, token: str | None = None) -> list[Claimed]:
     """Take pending, due messages for sending under a lease of ``lease``, so that no other worker
     sends them too. On PostgreSQL rows another transaction holds (a competing worker's claim, the
-    sweeper) are skipped rather than waited for: whoever holds them sends them."""
+    sweeper) are skipped rather than waited for: whoever holds them sends them. ``token`` names
+    the lease; a caller that makes it can ``release`` a claim whose commit was in doubt."""
     if not ids:
         return []
     now = utcnow()
-    token, expires = uuid.uuid4().hex, now + lease
+    token, expires = token or new_lease_token(), now + lease
     taking = {"at": now, "token": token, "expires": expires}
     if connection.dialect.name == "postgresql":
         # Lock first, in a statement of its own: as a sub-select of the UPDATE, PostgreSQL planned
@@ -78,6 +83,23 @@ def claim(connection: Connection, ids: Sequence[int], lease: timedelta) -> list[
     facts = _case_facts(connection, [row for row in claimed if row["case_id"] is not None])
     answering = caseless_answered_at(connection, [row for row in claimed if row["case_id"] is None])
     return [Claimed(_outbound(row, facts, answering), row["attempts"], token, expires) for row in claimed]
+
+
+_RELEASE = (
+    update(OUTBOX)
+    .where(OUTBOX.c.lease_token.in_(bindparam("tokens", expanding=True)), OUTBOX.c.state == OUTBOX_SENDING)
+    .values(state=OUTBOX_PENDING, attempts=OUTBOX.c.attempts - 1, lease_token=None, lease_expires_at=None)
+    .returning(OUTBOX.c.id)
+)
+
+
+def release(connection: Connection, tokens: Sequence[str]) -> list[int]:
+    """Give back, unsent and with the attempt uncounted, the rows still held under ``tokens``:
+    claims whose commit the database may have applied while its answer was lost. Without this
+    they would wait for their lease to lapse and the sweeper to take them back."""
+    if not tokens:
+        return []
+    return list(connection.scalars(_RELEASE, {"tokens": list(tokens)}))
 
 
 @dataclass(frozen=True, slots=True)

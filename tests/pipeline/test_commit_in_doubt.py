@@ -21,6 +21,8 @@ from tests.support import eventually, make_settings, running_pipeline
 REPORTS = 5
 STALE_AFTER_SECONDS = 600.0
 """Far longer than the test: the sweeper's timeout cannot be what moves the work on."""
+SEND_LEASE_SECONDS = 600.0
+"""Likewise for a claim in doubt: its lease cannot lapse within the test."""
 RESUMED_WITHIN_SECONDS = 15.0
 
 
@@ -52,7 +54,7 @@ class LostCommitAnswers:
 
 @pytest.fixture
 def lost_answers(monkeypatch: pytest.MonkeyPatch) -> Iterator[LostCommitAnswers]:
-    faults = LostCommitAnswers({"normalizer", "triage"})
+    faults = LostCommitAnswers({"normalizer", "triage", "deliver"})
     monkeypatch.setattr(DefaultDialect, "do_commit", faults.wrap(DefaultDialect.do_commit))
     event.listen(Engine, "before_cursor_execute", faults.on_statement)
     yield faults
@@ -63,7 +65,9 @@ def lost_answers(monkeypatch: pytest.MonkeyPatch) -> Iterator[LostCommitAnswers]
 async def test_work_whose_commit_answer_was_lost_moves_on_at_once(
     database: str, lost_answers: LostCommitAnswers, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    overrides: dict[str, Any] = {"pipeline": {"stale_after_seconds": STALE_AFTER_SECONDS}}
+    overrides: dict[str, Any] = {
+        "pipeline": {"stale_after_seconds": STALE_AFTER_SECONDS, "send_lease_seconds": SEND_LEASE_SECONDS}
+    }
     if database == "postgresql":
         overrides["database_url"] = request.getfixturevalue("postgres_url")
     settings = make_settings(tmp_path / "var", **overrides)
@@ -71,6 +75,7 @@ async def test_work_whose_commit_answer_was_lost_moves_on_at_once(
     async with running_pipeline(settings) as app:  # its first sweep publishes what is stored
         sent = "SELECT count(*) FROM outbox WHERE purpose = 'receipt' AND state = 'sent'"
         await eventually(lambda: app.scalar(sent) == REPORTS, timeout=RESUMED_WITHIN_SECONDS)
-        assert lost_answers.hit == {"normalizer", "triage"}  # both stages lost an answer
+        assert lost_answers.hit == {"normalizer", "triage", "deliver"}  # every stage lost an answer
         assert app.scalar("SELECT count(*) FROM cases") == REPORTS
         assert app.scalar("SELECT count(*) FROM outbox WHERE purpose = 'receipt'") == REPORTS
+        assert app.scalar("SELECT max(attempts) FROM outbox WHERE purpose = 'receipt'") == 1  # given back uncounted

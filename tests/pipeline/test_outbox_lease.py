@@ -66,6 +66,25 @@ async def test_a_claim_takes_a_row_once(settings: Settings, engine: Engine) -> N
     assert len({c.lease_token for c in first}) == 1 and first[0].lease_expires_at > utcnow() + LONG / 2
 
 
+async def test_releasing_a_claim_in_doubt_gives_back_only_its_unsent_rows(settings: Settings, engine: Engine) -> None:
+    """A claim whose commit was in doubt is given back under its token: another worker's live
+    claim and a row already sent under the same token stay as they are."""
+    doubted, sent_meanwhile, others = await receipts_waiting(settings, 3)
+    token = outbox.new_lease_token()
+    with transaction(engine) as connection:
+        claims = outbox.claim(connection, [doubted, sent_meanwhile], LONG, token)
+        outbox.claim(connection, [others], LONG)
+        sent = next(c for c in claims if c.message.outbox_id == sent_meanwhile)
+        outbox.record_outcomes(connection, [outbox.sent(sent, "<sent@example.id>")])
+    with transaction(engine) as connection:
+        assert outbox.release(connection, [token]) == [doubted]
+    states = [state(engine, i) for i in (doubted, sent_meanwhile, others)]
+    assert states == [OUTBOX_PENDING, OUTBOX_SENT, OUTBOX_SENDING]
+    with transaction(engine) as connection:
+        [again] = outbox.claim(connection, [doubted], LONG)
+    assert again.attempts == 1, "the claim in doubt is not counted as an attempt"
+
+
 async def test_a_row_being_sent_while_its_lease_lapsed_is_not_reset(tmp_path: Path, postgres_url: str) -> None:
     """PostgreSQL: the sweeper meets a row whose outcome is being written; it neither waits for
     it nor resets it after the writer commits (the row was sent)."""
